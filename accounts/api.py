@@ -1,0 +1,70 @@
+"""REST entry points of accounts: register, login, refresh, and the user's JSON shape."""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.authentication import token_pair
+from accounts.models import User
+from chatbackend.validation import StrictCharField, parse
+
+
+class UserOut(serializers.ModelSerializer[User]):
+    lastSeen = serializers.DateTimeField(source="last_seen", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "email", "lastSeen", "createdAt"]
+
+
+class RegisterIn(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=10_000)
+    email = StrictCharField(max_length=10_000)
+    password = StrictCharField(max_length=1_000)
+
+
+class LoginIn(serializers.Serializer[Any]):
+    email = StrictCharField(max_length=10_000)
+    password = StrictCharField(max_length=1_000)
+
+
+class RefreshIn(serializers.Serializer[Any]):
+    refreshToken = StrictCharField(max_length=10_000)
+
+
+class Register(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    def post(self, request: Request) -> Response:
+        user = services.register(**parse(RegisterIn, request.data))
+        return Response({"user": UserOut(user).data, **token_pair(user)}, status=201)
+
+
+class Login(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    def post(self, request: Request) -> Response:
+        user = services.login(**parse(LoginIn, request.data))
+        return Response({**token_pair(user), "user": UserOut(user).data})
+
+
+class Refresh(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    def post(self, request: Request) -> Response:
+        payload = parse(RefreshIn, request.data)
+        return Response({"token": services.refresh_access_token(refresh_token=payload["refreshToken"])})
+
+
+class Me(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(UserOut(request.user).data)

@@ -1,0 +1,48 @@
+"""Bearer JWT authentication for the API, and the token pair handed out at register and login."""
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.models import User
+from chatbackend.errors import InvalidTokenError
+
+
+class BearerAuthentication(JWTAuthentication):
+    """simplejwt's authentication; an unknown or deactivated user is an invalid token, not a 500."""
+
+    def authenticate(self, request: Request) -> Any:
+        result = super().authenticate(request)
+        if result is not None and not result[0].is_active:
+            raise InvalidTokenError()
+        return result
+
+    def get_user(self, validated_token: Any) -> Any:
+        try:
+            return super().get_user(validated_token)
+        except Exception as exc:  # simplejwt raises AuthenticationFailed("user_not_found") and friends
+            raise InvalidTokenError() from exc
+
+
+def token_pair(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"token": str(refresh.access_token), "refreshToken": str(refresh)}
+
+
+def validate_access_token(raw_token: str) -> AccessToken:
+    """The verified access token (signature, expiry, type); raises InvalidTokenError. CPU only, no DB."""
+    try:
+        return AccessToken(raw_token)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidTokenError() from exc
+
+
+def user_for_token(token: AccessToken) -> User:
+    """The active user a verified token names; raises InvalidTokenError. One DB query."""
+    user = BearerAuthentication().get_user(token)
+    if not user.is_active:
+        raise InvalidTokenError()
+    return user

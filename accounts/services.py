@@ -1,0 +1,64 @@
+"""Account state changes: registering, signing in, refreshing tokens, and the last-seen time."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User, normalize_email
+from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError, ValidationFailed
+from chatbackend.validation import clean_text
+
+
+def register(*, name: str, email: str, password: str) -> User:
+    """Create an account with a bcrypt-hashed password; raises EmailTaken for an email in any letter case."""
+    name = clean_text(name, field="name", max_length=settings.CHAT["NAME_MAX_LENGTH"])
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed("email: Enter a valid email address.", email=exc.messages) from exc
+    user = User(name=name, email=email)
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(f"password: {exc.messages[0]}", password=exc.messages) from exc
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken()
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration of the same email won the race
+        raise EmailTaken() from exc
+    return user
+
+
+def login(*, email: str, password: str) -> User:
+    """The user with these credentials; the same refusal whether the email is unknown or the password wrong."""
+    user = authenticate(username=normalize_email(email), password=password)
+    if not isinstance(user, User):
+        raise InvalidCredentials()
+    return user
+
+
+def refresh_access_token(*, refresh_token: str) -> str:
+    """A new access token from a valid refresh token."""
+    try:
+        refresh = RefreshToken(refresh_token)  # type: ignore[arg-type]
+        user_id = refresh.payload.get("user_id")
+    except TokenError as exc:
+        raise InvalidTokenError() from exc
+    if not User.objects.filter(id=user_id, is_active=True).exists():
+        raise InvalidTokenError()
+    return str(refresh.access_token)
+
+
+def mark_last_seen(*, user_id: int, when: datetime) -> None:
+    User.objects.filter(id=user_id).update(last_seen=when)

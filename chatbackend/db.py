@@ -1,0 +1,43 @@
+"""Running ORM work from async code: a bounded pool of threads, each holding its own database connection.
+
+Django's async ORM and `sync_to_async(thread_sensitive=True)` funnel every call of a process through one thread and
+one connection, so concurrent handlers queue behind each other. Here each unit of work runs on one of DB_THREADS
+threads (so at most that many connections per process), wrapped in `close_old_connections()` so that a
+connection broken by a database restart or `wait_timeout` is replaced instead of failing every later call.
+"""
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import close_old_connections
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@functools.cache
+def db_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=settings.CHAT["DB_THREADS"], thread_name_prefix="db")
+
+
+def _unit_of_work(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    close_old_connections()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """`await db(service)(**kwargs)`: run a sync ORM function on the DB pool without blocking the event loop."""
+
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(_unit_of_work, fn, *args, **kwargs)
+        return await loop.run_in_executor(db_executor(), call)
+
+    return run

@@ -1,0 +1,250 @@
+"""The one error type of the project, its refusals, and the adapter that turns any failure into the REST error body."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+logger = logging.getLogger(__name__)
+
+
+class ChatError(Exception):
+    """A refusal the client can act on: a stable `code`, an HTTP `status`, a message and optional details."""
+
+    code = "error"
+    status = 400
+    default_message = "The request was refused."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class ValidationFailed(ChatError):
+    code = "validation_error"
+    status = 400
+    default_message = "The request is not valid."
+
+
+class MalformedRequest(ChatError):
+    code = "malformed_request"
+    status = 400
+    default_message = "The request body is not valid JSON."
+
+
+class NotAuthenticated(ChatError):
+    code = "not_authenticated"
+    status = 401
+    default_message = "Authentication credentials were not provided."
+
+
+class InvalidCredentials(ChatError):
+    code = "invalid_credentials"
+    status = 401
+    default_message = "The email or password is wrong."
+
+
+class InvalidTokenError(ChatError):
+    code = "invalid_token"
+    status = 401
+    default_message = "The token is invalid or expired."
+
+
+class Forbidden(ChatError):
+    code = "forbidden"
+    status = 403
+    default_message = "You may not do this."
+
+
+class NotRoomMember(ChatError):
+    code = "not_room_member"
+    status = 403
+    default_message = "You are not a member of this room."
+
+
+class InviteCodeRequired(ChatError):
+    code = "invite_code_required"
+    status = 403
+    default_message = "This room is private: an invite code is required."
+
+
+class InvalidInviteCode(ChatError):
+    code = "invalid_invite_code"
+    status = 403
+    default_message = "The invite code is not valid for this room."
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class RoomNotFound(ChatError):
+    code = "room_not_found"
+    status = 404
+    default_message = "The room does not exist."
+
+
+class InviteCodeNotFound(ChatError):
+    code = "invalid_invite_code"
+    status = 404
+    default_message = "No room has this invite code."
+
+
+class MethodNotAllowed(ChatError):
+    code = "method_not_allowed"
+    status = 405
+    default_message = "Method not allowed."
+
+
+class Conflict(ChatError):
+    code = "conflict"
+    status = 409
+    default_message = "The request conflicts with the current state."
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    default_message = "An account with this email already exists."
+
+
+class PayloadTooLarge(ChatError):
+    code = "payload_too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(ChatError):
+    code = "unsupported_media_type"
+    status = 415
+    default_message = "Send JSON with Content-Type: application/json."
+
+
+class RateLimited(ChatError):
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many messages: slow down."
+
+    def __init__(self, message: str | None = None, *, retry_after_ms: int, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after_ms = retry_after_ms
+
+    def as_dict(self) -> dict[str, Any]:
+        body = super().as_dict()
+        body["retryAfterMs"] = self.retry_after_ms
+        body.setdefault("details", {})["retryAfterMs"] = self.retry_after_ms
+        return body
+
+
+class Unavailable(ChatError):
+    code = "unavailable"
+    status = 503
+    default_message = "The service is temporarily unavailable; try again."
+
+
+class InternalError(ChatError):
+    code = "internal"
+    status = 500
+    default_message = "Something went wrong on our side."
+
+
+def error_body(error: ChatError) -> dict[str, Any]:
+    return {"error": error.as_dict()}
+
+
+def _from_drf(exc: drf.APIException) -> ChatError:
+    """Map DRF's own exceptions onto the project's codes, keeping field details of validation errors."""
+    if isinstance(exc, drf.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            return ValidationFailed(_first_message(detail), **{key: _plain(value) for key, value in detail.items()})
+        return ValidationFailed(_first_message(detail))
+    if isinstance(exc, InvalidToken):
+        return InvalidTokenError()
+    if isinstance(exc, drf.AuthenticationFailed):
+        return InvalidTokenError(str(exc.detail))
+    if isinstance(exc, drf.NotAuthenticated):
+        return NotAuthenticated()
+    if isinstance(exc, drf.ParseError):
+        return MalformedRequest()
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return UnsupportedMediaType()
+    if isinstance(exc, drf.MethodNotAllowed):
+        return MethodNotAllowed()
+    if isinstance(exc, drf.NotFound):
+        return NotFound()
+    if isinstance(exc, drf.PermissionDenied):
+        return Forbidden(str(exc.detail))
+    if isinstance(exc, drf.Throttled):
+        wait_ms = int((exc.wait or 1) * 1000)
+        return RateLimited("Too many requests: slow down.", retry_after_ms=wait_ms)
+    error = ChatError(str(exc.detail))
+    error.status = exc.status_code
+    error.code = str(exc.default_code)
+    return error
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return str(value)
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail) or ValidationFailed.default_message
+
+
+def as_chat_error(exc: BaseException) -> ChatError:
+    """Any exception as a ChatError; unexpected ones are logged and become `internal`."""
+    if isinstance(exc, ChatError):
+        return exc
+    if isinstance(exc, drf.APIException):
+        return _from_drf(exc)
+    if isinstance(exc, Http404):
+        return NotFound()
+    if isinstance(exc, PermissionDenied):
+        return Forbidden()
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return Unavailable()
+    logger.exception("unexpected error", exc_info=exc)
+    return InternalError()
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every failure of a view leaves as `{"error": {...}}` with its status."""
+    error = as_chat_error(exc)
+    headers = {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(max(1, -(-error.retry_after_ms // 1000)))
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return Response(error_body(error), status=error.status, headers=headers)

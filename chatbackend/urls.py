@@ -1,0 +1,61 @@
+"""URL map: the REST API under /api, the admin; /socket.io/ is served beside Django in asgi.py."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path, register_converter
+
+from accounts import api as accounts_api
+from chatbackend.errors import InternalError, NotFound, error_body
+from chatbackend.health import Health
+from messaging import api as messaging_api
+from rooms import api as rooms_api
+
+
+class IdConverter:
+    """A database id in a URL: digits that fit a signed 64-bit integer, handed to the view as an int."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+
+
+def api(route: str, view: Any, name: str) -> list[URLPattern]:
+    """An /api route that also answers with a trailing slash, as Express routes do."""
+    return [path(f"api/{route}", view.as_view(), name=name), path(f"api/{route}/", view.as_view())]
+
+
+ROOM = "rooms/<id:room_id>"
+
+urlpatterns = [
+    *api("health", Health, "health"),
+    *api("auth/register", accounts_api.Register, "register"),
+    *api("auth/login", accounts_api.Login, "login"),
+    *api("auth/refresh", accounts_api.Refresh, "token-refresh"),
+    *api("users/me", accounts_api.Me, "me"),
+    *api("rooms", rooms_api.Rooms, "rooms"),
+    *api("rooms/join", rooms_api.JoinRoomByCode, "room-join-by-code"),
+    *api(f"{ROOM}/join", rooms_api.JoinRoom, "room-join"),
+    *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
+    path("admin/", admin.site.urls),
+]
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body(NotFound()), status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body(InternalError()), status=500)
+
+
+handler404 = not_found
+handler500 = server_error

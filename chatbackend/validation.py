@@ -1,0 +1,95 @@
+"""Text rules shared by every entry point: strict JSON types at the edge and one way to clean user text."""
+
+import re
+from typing import Any
+
+from rest_framework import serializers
+
+from chatbackend.errors import ValidationFailed
+
+# C0 and C1 control characters and DEL, except tab and newline (kept as the user wrote them).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str, *, field: str, max_length: int) -> str:
+    """Strip control characters (not newline or tab) and surrounding whitespace; refuse empty or too long text."""
+    cleaned = _CONTROL_CHARS.sub("", value).strip()
+    if not cleaned:
+        raise ValidationFailed(f"{field} must not be empty.", **{field: ["This field may not be blank."]})
+    if len(cleaned) > max_length:
+        raise ValidationFailed(
+            f"{field} must be at most {max_length} characters.",
+            **{field: [f"Ensure this field has no more than {max_length} characters."]},
+        )
+    return cleaned
+
+
+class StrictCharField(serializers.Field):
+    """A JSON string and nothing else: numbers, booleans, lists and objects are refused, not coerced.
+
+    Cleaning (control characters, trimming, length) is left to the service through `clean_text`.
+    """
+
+    default_error_messages = {"invalid": "Must be a string.", "too_long": "Must be at most {max_length} characters."}
+
+    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
+        # A bound well above every cleaned limit, so that huge values fail before any processing.
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("too_long", max_length=self.max_length)
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class StrictBooleanField(serializers.Field):
+    """A JSON boolean: `true` or `false`, not "yes", 1 or "true"."""
+
+    default_error_messages = {"invalid": "Must be a boolean."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> bool:
+        return bool(value)
+
+
+class StrictIdField(serializers.Field):
+    """A positive JSON integer id (a numeric string is accepted too, as URL ids are strings)."""
+
+    default_error_messages = {"invalid": "Must be a positive integer id."}
+    MAX_ID = 2**63 - 1
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20:
+            data = int(data)
+        if not isinstance(data, int) or not 0 < data <= self.MAX_ID:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> int:
+        return int(value)
+
+
+def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """Validate `data` with a serializer and return its clean values, or raise ValidationFailed."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("The payload must be a JSON object.")
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        errors = {key: [str(item) for item in value] if isinstance(value, list) else str(value)
+                  for key, value in serializer.errors.items()}
+        first_field, first_errors = next(iter(errors.items()))
+        first = first_errors[0] if isinstance(first_errors, list) else first_errors
+        raise ValidationFailed(f"{first_field}: {first}", **errors)
+    return dict(serializer.validated_data)

@@ -1,0 +1,89 @@
+"""The message rate limit: a sliding window per user per room, in memory or in Redis (shared by processes)."""
+
+import threading
+import time
+import uuid
+from collections import deque
+from functools import cache
+from typing import Protocol
+
+import redis
+from django.conf import settings
+
+from chatbackend.errors import RateLimited
+
+
+class RateLimiter(Protocol):
+    def hit(self, user_id: int, room_id: int) -> None:
+        """Count one accepted message, or raise RateLimited with the wait until the next one is allowed."""
+
+
+class MemoryRateLimiter:
+    """One process: a deque of acceptance times per (user, room)."""
+
+    def __init__(self, *, limit: int, window_ms: int) -> None:
+        self.limit = limit
+        self.window_ms = window_ms
+        self._lock = threading.Lock()
+        self._hits: dict[tuple[int, int], deque[float]] = {}
+
+    def hit(self, user_id: int, room_id: int) -> None:
+        now_ms = time.monotonic() * 1000
+        with self._lock:
+            hits = self._hits.setdefault((user_id, room_id), deque())
+            while hits and hits[0] <= now_ms - self.window_ms:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                raise RateLimited(retry_after_ms=max(1, int(hits[0] + self.window_ms - now_ms) + 1))
+            hits.append(now_ms)
+            if len(self._hits) > 100_000:  # drop idle keys so the table cannot grow without bound
+                for key in [key for key, times in self._hits.items() if not times or times[-1] <= now_ms - self.window_ms]:
+                    del self._hits[key]
+
+
+# A sorted set of acceptance times per (user, room); check and add in one atomic step on the Redis server,
+# timed by Redis' clock so that processes on different machines agree.
+_SLIDING_WINDOW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, math.floor(tonumber(oldest[2]) + window - now) + 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+"""
+
+
+class RedisRateLimiter:
+    """Several processes: the window lives in Redis and is checked atomically by a Lua script."""
+
+    def __init__(self, *, client: redis.Redis, prefix: str, limit: int, window_ms: int) -> None:
+        self.limit = limit
+        self.window_ms = window_ms
+        self.prefix = prefix
+        self._script = client.register_script(_SLIDING_WINDOW)
+
+    def hit(self, user_id: int, room_id: int) -> None:
+        key = f"{self.prefix}:rate:{user_id}:{room_id}"
+        wait_ms = int(self._script(keys=[key], args=[self.window_ms, self.limit, uuid.uuid4().hex]))
+        if wait_ms > 0:
+            raise RateLimited(retry_after_ms=wait_ms)
+
+
+@cache
+def rate_limiter() -> RateLimiter:
+    """The process's rate limiter, chosen by REDIS_URL."""
+    chat = settings.CHAT
+    if settings.REDIS_URL:
+        return RedisRateLimiter(
+            client=redis.Redis.from_url(settings.REDIS_URL),
+            prefix=chat["SOCKETIO_CHANNEL"],
+            limit=chat["MESSAGE_RATE_LIMIT"],
+            window_ms=chat["MESSAGE_RATE_WINDOW_MS"],
+        )
+    return MemoryRateLimiter(limit=chat["MESSAGE_RATE_LIMIT"], window_ms=chat["MESSAGE_RATE_WINDOW_MS"])

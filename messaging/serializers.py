@@ -1,0 +1,37 @@
+"""The JSON shapes of messages, shared by the REST API and the Socket.IO events."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField
+from messaging.models import Message
+
+
+class MessageOut(serializers.ModelSerializer[Message]):
+    roomId = serializers.IntegerField(source="room_id")
+    senderId = serializers.IntegerField(source="sender_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Message
+        fields = ["id", "roomId", "senderId", "content", "createdAt"]
+
+
+class MessageIn(serializers.Serializer[Any]):
+    """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
+
+    content = StrictCharField(max_length=100_000)
+    clientMsgId = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+
+
+class SendMessageIn(MessageIn):
+    roomId = StrictIdField()
+
+
+class RoomRefIn(serializers.Serializer[Any]):
+    roomId = StrictIdField()
+
+
+class TypingIn(RoomRefIn):
+    isTyping = StrictBooleanField()

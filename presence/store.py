@@ -1,0 +1,167 @@
+"""Who is online: the open connections of each user, in memory (one process) or in Redis (many processes).
+
+A user is online while at least one connection is open. In Redis each process also keeps the set of its own
+connections and a heartbeat; when a process dies without closing its connections (a crash, or daphne's SIGTERM,
+which runs no disconnect handler), the survivors reap its connections once its heartbeat is older than the TTL.
+"""
+
+import uuid
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+
+class PresenceStore(Protocol):
+    async def add_connection(self, user_id: int, sid: str) -> bool:
+        """Record an open connection; True if it is the user's first (the user came online)."""
+
+    async def remove_connection(self, user_id: int, sid: str) -> bool:
+        """Forget a connection; True if it was the user's last (the user went offline)."""
+
+    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
+        """Which of these users are online."""
+
+    async def connection_count(self, user_id: int) -> int:
+        """How many connections the user has open, across processes."""
+
+    async def heartbeat(self) -> None:
+        """Tell the other processes that this one is alive."""
+
+    async def reap_dead_processes(self) -> list[int]:
+        """Drop the connections of processes whose heartbeat stopped; the users that went offline by it."""
+
+    async def close(self) -> None:
+        """Release connections to the back end."""
+
+
+class MemoryPresenceStore:
+    def __init__(self) -> None:
+        self._connections: dict[int, set[str]] = {}
+
+    async def add_connection(self, user_id: int, sid: str) -> bool:
+        sids = self._connections.setdefault(user_id, set())
+        sids.add(sid)
+        return len(sids) == 1
+
+    async def remove_connection(self, user_id: int, sid: str) -> bool:
+        sids = self._connections.get(user_id)
+        if not sids or sid not in sids:
+            return False
+        sids.discard(sid)
+        if not sids:
+            del self._connections[user_id]
+            return True
+        return False
+
+    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
+        return {user_id for user_id in user_ids if self._connections.get(user_id)}
+
+    async def connection_count(self, user_id: int) -> int:
+        return len(self._connections.get(user_id, ()))
+
+    async def heartbeat(self) -> None:
+        return None
+
+    async def reap_dead_processes(self) -> list[int]:
+        return []
+
+    async def close(self) -> None:
+        return None
+
+
+_ADD = """
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end
+return 0
+"""
+
+_REMOVE = """
+local removed = redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+if removed == 1 and redis.call('SCARD', KEYS[1]) == 0 then return 1 end
+return 0
+"""
+
+_HEARTBEAT = """
+local clock = redis.call('TIME')
+redis.call('ZADD', KEYS[1], tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000), ARGV[1])
+return 1
+"""
+
+# Keys of dead processes are derived inside the script, so this store expects one Redis server, not a cluster.
+_REAP = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local prefix = ARGV[1]
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+local offline = {}
+for _, proc in ipairs(dead) do
+  local proc_key = prefix .. ':presence:proc:' .. proc
+  for _, entry in ipairs(redis.call('SMEMBERS', proc_key)) do
+    local sep = string.find(entry, '|', 1, true)
+    local user_id = string.sub(entry, 1, sep - 1)
+    local sid = string.sub(entry, sep + 1)
+    local user_key = prefix .. ':presence:user:' .. user_id
+    if redis.call('SREM', user_key, proc .. '|' .. sid) == 1 and redis.call('SCARD', user_key) == 0 then
+      table.insert(offline, tonumber(user_id))
+    end
+  end
+  redis.call('DEL', proc_key)
+  redis.call('ZREM', KEYS[1], proc)
+end
+return offline
+"""
+
+
+class RedisPresenceStore:
+    def __init__(self, *, url: str, prefix: str, ttl_ms: int) -> None:
+        self.client = aioredis.Redis.from_url(url)
+        self.prefix = prefix
+        self.ttl_ms = ttl_ms
+        self.process_id = uuid.uuid4().hex
+        self._add = self.client.register_script(_ADD)
+        self._remove = self.client.register_script(_REMOVE)
+        self._heartbeat = self.client.register_script(_HEARTBEAT)
+        self._reap = self.client.register_script(_REAP)
+
+    def _user_key(self, user_id: int) -> str:
+        return f"{self.prefix}:presence:user:{user_id}"
+
+    @property
+    def _process_key(self) -> str:
+        return f"{self.prefix}:presence:proc:{self.process_id}"
+
+    @property
+    def _processes_key(self) -> str:
+        return f"{self.prefix}:presence:procs"
+
+    async def add_connection(self, user_id: int, sid: str) -> bool:
+        keys = [self._user_key(user_id), self._process_key]
+        return bool(await self._add(keys=keys, args=[f"{self.process_id}|{sid}", f"{user_id}|{sid}"]))
+
+    async def remove_connection(self, user_id: int, sid: str) -> bool:
+        keys = [self._user_key(user_id), self._process_key]
+        return bool(await self._remove(keys=keys, args=[f"{self.process_id}|{sid}", f"{user_id}|{sid}"]))
+
+    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        async with self.client.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.scard(self._user_key(user_id))
+            counts = await pipe.execute()
+        return {user_id for user_id, count in zip(user_ids, counts, strict=True) if count}
+
+    async def connection_count(self, user_id: int) -> int:
+        return int(await self.client.scard(self._user_key(user_id)))
+
+    async def heartbeat(self) -> None:
+        await self._heartbeat(keys=[self._processes_key], args=[self.process_id])
+
+    async def reap_dead_processes(self) -> list[int]:
+        offline = await self._reap(keys=[self._processes_key], args=[self.prefix, self.ttl_ms])
+        return [int(user_id) for user_id in offline]
+
+    async def close(self) -> None:
+        await self.client.aclose()

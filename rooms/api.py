@@ -1,0 +1,60 @@
+"""REST entry points of rooms: list, create, join by id or by invite code."""
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chatbackend.validation import StrictBooleanField, StrictCharField, parse
+from rooms import selectors, services
+from rooms.models import Room
+
+
+class RoomOut(serializers.ModelSerializer[Room]):
+    isPrivate = serializers.BooleanField(source="is_private")
+    inviteCode = serializers.CharField(source="invite_code")
+    createdById = serializers.IntegerField(source="created_by_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Room
+        fields = ["id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"]
+
+
+class CreateRoomIn(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=10_000)
+    isPrivate = StrictBooleanField(required=False, default=False)
+
+
+class JoinRoomIn(serializers.Serializer[Any]):
+    inviteCode = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+
+
+class JoinByCodeIn(serializers.Serializer[Any]):
+    inviteCode = StrictCharField(max_length=1_000)
+
+
+class Rooms(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(RoomOut(selectors.rooms_for_user(request.user), many=True).data)
+
+    def post(self, request: Request) -> Response:
+        payload = parse(CreateRoomIn, request.data)
+        room = services.create_room(creator=request.user, name=payload["name"], is_private=payload["isPrivate"])
+        return Response(RoomOut(room).data, status=201)
+
+
+class JoinRoom(APIView):
+    def post(self, request: Request, room_id: int) -> Response:
+        payload = parse(JoinRoomIn, request.data or {})
+        room = services.join_room(user=request.user, room_id=room_id, invite_code=payload["inviteCode"])
+        return Response(RoomOut(room).data)
+
+
+class JoinRoomByCode(APIView):
+    def post(self, request: Request) -> Response:
+        payload = parse(JoinByCodeIn, request.data)
+        room = services.join_room_by_code(user=request.user, invite_code=payload["inviteCode"])
+        return Response(RoomOut(room).data)

@@ -1,0 +1,83 @@
+"""Room state changes and the access rules every entry point (REST and Socket.IO) goes through."""
+
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from chatbackend.errors import InvalidInviteCode, InviteCodeNotFound, InviteCodeRequired, NotRoomMember
+from chatbackend.validation import clean_text
+from rooms.models import Room, RoomMember
+from rooms.selectors import get_room, is_member
+
+
+def create_room(*, creator: User, name: str, is_private: bool = False) -> Room:
+    """Create a room with a fresh invite code; the creator becomes its owner."""
+    name = clean_text(name, field="name", max_length=settings.CHAT["NAME_MAX_LENGTH"])
+    with transaction.atomic():
+        room = Room.objects.create(name=name, is_private=is_private, created_by=creator)
+        RoomMember.objects.create(room=room, user=creator, role=RoomMember.Role.OWNER)
+    return room
+
+
+def require_member(user: User, room: Room) -> None:
+    """Raise NotRoomMember unless the user is a member of the room."""
+    if not is_member(user_id=user.id, room_id=room.id):
+        raise NotRoomMember()
+
+
+def member_room(*, user: User, room_id: int) -> Room:
+    """The room, if the user is a member of it; raises RoomNotFound or NotRoomMember."""
+    room = get_room(room_id)
+    require_member(user, room)
+    return room
+
+
+def require_readable(user: User, room: Room) -> None:
+    """Public rooms are readable by any signed-in user, private rooms by members only."""
+    if room.is_private:
+        require_member(user, room)
+
+
+def add_member(*, user: User, room: Room) -> bool:
+    """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error."""
+    if is_member(user_id=user.id, room_id=room.id):
+        return False
+    try:
+        with transaction.atomic():
+            RoomMember.objects.create(room=room, user=user)
+    except IntegrityError:  # the other concurrent join stored the same membership
+        return False
+    return True
+
+
+def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Room:
+    """Join a room by id: public rooms are open, private rooms need their invite code (members pass freely)."""
+    room = get_room(room_id)
+    if room.is_private and not is_member(user_id=user.id, room_id=room.id):
+        if invite_code is None:
+            raise InviteCodeRequired()
+        if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
+            raise InvalidInviteCode()
+    add_member(user=user, room=room)
+    return room
+
+
+def join_room_by_code(*, user: User, invite_code: str) -> Room:
+    """Join whichever room this invite code belongs to."""
+    room = Room.objects.filter(invite_code=invite_code.strip()).first()
+    if room is None:
+        raise InviteCodeNotFound()
+    add_member(user=user, room=room)
+    return room
+
+
+def subscribe(*, user: User, room_id: int) -> Room:
+    """The room a connection may subscribe to: public rooms make the caller a member, private ones need it."""
+    room = get_room(room_id)
+    if room.is_private:
+        require_member(user, room)
+    else:
+        add_member(user=user, room=room)
+    return room
