@@ -1,6 +1,7 @@
 """Every setting of the project, read once from the environment (and `.env` when present)."""
 
 import secrets
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -124,7 +125,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic (make run collects them anyway)
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 # Request bodies: a message is at most 4,000 characters, so 1 MB is generous; more is answered with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_000_000)

@@ -1,0 +1,118 @@
+"""Test support: factories for the data a test needs, and real server processes to test against."""
+
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from accounts.authentication import token_pair
+from accounts.models import User
+from messaging.models import Message
+from rooms.models import Room, RoomMember
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+_sequence = itertools.count(1)
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def make_user(*, name: str | None = None, email: str | None = None, password: str = TEST_PASSWORD) -> User:
+    n = next(_sequence)
+    return User.objects.create_user(email or f"user{n}-{time.time_ns()}@example.com", password, name=name or f"User {n}")
+
+
+def make_room(*, creator: User | None = None, private: bool = False, members: tuple[User, ...] = (), name: str = "") -> Room:
+    creator = creator or make_user()
+    room = Room.objects.create(name=name or f"room {next(_sequence)}", is_private=private, created_by=creator)
+    RoomMember.objects.create(room=room, user=creator, role=RoomMember.Role.OWNER)
+    for member in members:
+        RoomMember.objects.create(room=room, user=member)
+    return room
+
+
+def make_messages(room: Room, sender: User, count: int, *, prefix: str = "message") -> list[Message]:
+    return Message.objects.bulk_create(
+        Message(room=room, sender=sender, content=f"{prefix} {i}") for i in range(count)
+    )
+
+
+def token_for(user: User) -> str:
+    return token_pair(user)["token"]
+
+
+def client_for(user: User | None = None) -> APIClient:
+    """A DRF test client, signed in as `user` when given."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
+    return client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """A real server (daphne by default, or uvicorn) serving chatbackend.asgi on a loopback port."""
+
+    def __init__(self, *, database_url: str, env: dict[str, str] | None = None, server: str | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = server or os.environ.get("CHAT_TEST_SERVER", "daphne")
+        self.env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = BASE_DIR / "test-artifacts" / f"server-{self.port}.log"
+
+    def command(self) -> list[str]:
+        if self.server == "uvicorn":
+            return [sys.executable, "-m", "uvicorn", "chatbackend.asgi:application", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--ws-per-message-deflate", "false", "--no-access-log"]
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatbackend.asgi:application"]
+
+    def start(self, timeout: float = 30) -> "ServerProcess":
+        self.log_path.parent.mkdir(exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the life of the process
+        self.process = subprocess.Popen(self.command(), cwd=BASE_DIR, env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/health", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not answer in {timeout}s; see {self.log_path}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+def database_url_for(settings_dict: dict[str, Any]) -> str:
+    """DATABASE_URL for a server process that must use the same database as the test run."""
+    user = settings_dict.get("USER") or "root"
+    password = settings_dict.get("PASSWORD") or ""
+    credentials = f"{user}:{password}" if password else user
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 3306
+    return f"mysql://{credentials}@{host}:{port}/{settings_dict['NAME']}"

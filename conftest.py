@@ -1,0 +1,48 @@
+"""Shared fixtures: the real server processes of the realtime tests (settings: chatbackend/settings_test.py)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from chatbackend.testing import ServerProcess, database_url_for
+
+# Short windows so that tests can wait them out.
+SERVER_ENV = {
+    "MESSAGE_RATE_LIMIT": "5",
+    "MESSAGE_RATE_WINDOW_MS": "1000",
+    "TYPING_TIMEOUT_MS": "800",
+    "PRESENCE_HEARTBEAT_MS": "300",
+    "PRESENCE_TTL_MS": "1500",
+}
+
+
+@pytest.fixture(scope="session")
+def test_database_url(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> str:
+    from django.db import connection
+
+    return database_url_for(connection.settings_dict)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(test_database_url: str) -> Iterator[str]:
+    """One server process, in-memory mode (no REDIS_URL), on the test database."""
+    server = ServerProcess(database_url=test_database_url, env={**SERVER_ENV, "REDIS_URL": ""}).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_servers(test_database_url: str) -> Iterator[list[ServerProcess]]:
+    """Two server processes sharing one Redis (a fresh channel name per test)."""
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    env = {**SERVER_ENV, "REDIS_URL": redis_url, "SOCKETIO_CHANNEL": f"chat-test-{uuid.uuid4().hex[:8]}"}
+    servers = [ServerProcess(database_url=test_database_url, env=env) for _ in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
