@@ -18,8 +18,8 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 install: $(BIN)/activate
 
-node_modules/.package-lock.json: package.json
-	npm install --no-audit --no-fund --silent
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	touch node_modules/.package-lock.json
 
 migrate: install

@@ -126,7 +126,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             await self._stop_typing(sid, user.id, room_id)
         last_seen = await presence.connection_closed(user_id=user.id, sid=sid)
         if last_seen is not None:
-            await self._announce_status(user.id, "offline", last_seen=last_seen.isoformat().replace("+00:00", "Z"))
+            await self._announce_status(user.id, "offline", lastSeen=last_seen.isoformat().replace("+00:00", "Z"))
 
     # Client events
 
