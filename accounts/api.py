@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.authentication import token_pair
+from accounts.authentication import current_user, token_pair
 from accounts.models import User
 from chatbackend.validation import StrictCharField, parse
 
@@ -67,4 +67,4 @@ class Refresh(APIView):
 
 class Me(APIView):
     def get(self, request: Request) -> Response:
-        return Response(UserOut(request.user).data)
+        return Response(UserOut(current_user(request)).data)

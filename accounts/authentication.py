@@ -27,6 +27,13 @@ class BearerAuthentication(JWTAuthentication):
             raise InvalidTokenError() from exc
 
 
+def current_user(request: Request) -> User:
+    """The signed-in user of a request that passed IsAuthenticated."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 def token_pair(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     return {"token": str(refresh.access_token), "refreshToken": str(refresh)}

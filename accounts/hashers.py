@@ -5,6 +5,6 @@ from django.contrib.auth import hashers
 
 
 class BCryptSHA256PasswordHasher(hashers.BCryptSHA256PasswordHasher):
-    @property  # type: ignore[override]
-    def rounds(self) -> int:
+    @property
+    def rounds(self) -> int:  # type: ignore[override]
         return int(settings.BCRYPT_ROUNDS)

@@ -15,6 +15,8 @@ from accounts.models import User, normalize_email
 from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError, ValidationFailed
 from chatbackend.validation import clean_text
 
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
+
 
 def register(*, name: str, email: str, password: str) -> User:
     """Create an account with a bcrypt-hashed password; raises EmailTaken for an email in any letter case."""
@@ -24,6 +26,11 @@ def register(*, name: str, email: str, password: str) -> User:
         validate_email(email)
     except DjangoValidationError as exc:
         raise ValidationFailed("email: Enter a valid email address.", email=exc.messages) from exc
+    if len(email) > EMAIL_MAX_LENGTH:  # validate_email allows longer addresses than the column holds
+        raise ValidationFailed(
+            f"email: must be at most {EMAIL_MAX_LENGTH} characters.",
+            email=[f"Ensure this field has no more than {EMAIL_MAX_LENGTH} characters."],
+        )
     user = User(name=name, email=email)
     try:
         validate_password(password, user)
@@ -52,10 +59,10 @@ def refresh_access_token(*, refresh_token: str) -> str:
     """A new access token from a valid refresh token."""
     try:
         refresh = RefreshToken(refresh_token)  # type: ignore[arg-type]
-        user_id = refresh.payload.get("user_id")
+        user_id = str(refresh.payload.get("user_id", ""))
     except TokenError as exc:
         raise InvalidTokenError() from exc
-    if not User.objects.filter(id=user_id, is_active=True).exists():
+    if not user_id.isdigit() or not User.objects.filter(id=int(user_id), is_active=True).exists():
         raise InvalidTokenError()
     return str(refresh.access_token)
 

@@ -188,7 +188,7 @@ def _from_drf(exc: drf.APIException) -> ChatError:
     if isinstance(exc, drf.PermissionDenied):
         return Forbidden(str(exc.detail))
     if isinstance(exc, drf.Throttled):
-        wait_ms = int((exc.wait or 1) * 1000)
+        wait_ms = int((getattr(exc, "wait", None) or 1) * 1000)
         return RateLimited("Too many requests: slow down.", retry_after_ms=wait_ms)
     error = ChatError(str(exc.detail))
     error.status = exc.status_code

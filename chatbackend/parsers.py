@@ -17,8 +17,6 @@ class LimitedJSONParser(JSONParser):
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if stream is None:
-            return super().parse(stream, media_type, parser_context)
         body = stream.read(limit + 1)
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")

@@ -8,4 +8,4 @@ import os
 os.environ.setdefault("BCRYPT_ROUNDS", "4")
 os.environ.setdefault("JWT_SECRET", "test-signing-key-" + "x" * 40)
 
-from chatbackend.settings import *  # noqa: E402, F403
+from chatbackend.settings import *  # noqa: F403

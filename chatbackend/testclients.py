@@ -1,6 +1,7 @@
 """Test support for Socket.IO: a real python-socketio client that records every event the server sends it."""
 
 import asyncio
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -40,8 +41,9 @@ class Peer:
     ) -> "Peer":
         url = f"{self.url}?token={token}" if query_token and token else self.url
         auth = {"token": token} if token and not query_token and not headers else None
-        await self.client.connect(url, auth=auth, headers=headers or {}, transports=transports or ["websocket"],
-                                  wait_timeout=5)
+        await self.client.connect(
+            url, auth=auth, headers=headers or {}, transports=transports or ["websocket"], wait_timeout=5
+        )
         return self
 
     async def call(self, event: str, data: Any = None, timeout: float = 5) -> Any:
@@ -61,10 +63,8 @@ class Peer:
             if remaining <= 0:
                 raise AssertionError(f"no {event!r} matching within {timeout}s; got {dict(self.events)}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                pass
 
     def received(self, event: str, where: Callable[[Any], bool] = lambda _: True) -> list[Any]:
         return [payload for payload in self.events[event] if where(payload)]

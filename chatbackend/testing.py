@@ -25,10 +25,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 def make_user(*, name: str | None = None, email: str | None = None, password: str = TEST_PASSWORD) -> User:
     n = next(_sequence)
-    return User.objects.create_user(email or f"user{n}-{time.time_ns()}@example.com", password, name=name or f"User {n}")
+    return User.objects.create_user(
+        email or f"user{n}-{time.time_ns()}@example.com", password, name=name or f"User {n}"
+    )
 
 
-def make_room(*, creator: User | None = None, private: bool = False, members: tuple[User, ...] = (), name: str = "") -> Room:
+def make_room(
+    *, creator: User | None = None, private: bool = False, members: tuple[User, ...] = (), name: str = ""
+) -> Room:
     creator = creator or make_user()
     room = Room.objects.create(name=name or f"room {next(_sequence)}", is_private=private, created_by=creator)
     RoomMember.objects.create(room=room, user=creator, role=RoomMember.Role.OWNER)
@@ -38,9 +42,7 @@ def make_room(*, creator: User | None = None, private: bool = False, members: tu
 
 
 def make_messages(room: Room, sender: User, count: int, *, prefix: str = "message") -> list[Message]:
-    return Message.objects.bulk_create(
-        Message(room=room, sender=sender, content=f"{prefix} {i}") for i in range(count)
-    )
+    return Message.objects.bulk_create(Message(room=room, sender=sender, content=f"{prefix} {i}") for i in range(count))
 
 
 def token_for(user: User) -> str:
@@ -74,8 +76,19 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         if self.server == "uvicorn":
-            return [sys.executable, "-m", "uvicorn", "chatbackend.asgi:application", "--host", "127.0.0.1",
-                    "--port", str(self.port), "--ws-per-message-deflate", "false", "--no-access-log"]
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "chatbackend.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws-per-message-deflate",
+                "false",
+                "--no-access-log",
+            ]
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatbackend.asgi:application"]
 
     def start(self, timeout: float = 30) -> "ServerProcess":

@@ -9,6 +9,9 @@ from chatbackend.errors import ValidationFailed
 
 # C0 and C1 control characters and DEL, except tab and newline (kept as the user wrote them).
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone UTF-16 surrogates: JSON may carry them ("\ud800"), but no UTF-8 encoding exists, so the database and
+# the password hasher would fail on them with a 500.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:
@@ -30,7 +33,11 @@ class StrictCharField(serializers.Field):
     Cleaning (control characters, trimming, length) is left to the service through `clean_text`.
     """
 
-    default_error_messages = {"invalid": "Must be a string.", "too_long": "Must be at most {max_length} characters."}
+    default_error_messages = {
+        "invalid": "Must be a string.",
+        "too_long": "Must be at most {max_length} characters.",
+        "not_unicode": "Must be valid Unicode text.",
+    }
 
     def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
         # A bound well above every cleaned limit, so that huge values fail before any processing.
@@ -42,6 +49,8 @@ class StrictCharField(serializers.Field):
             self.fail("invalid")
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("too_long", max_length=self.max_length)
+        if _SURROGATES.search(data):
+            self.fail("not_unicode")
         return data
 
     def to_representation(self, value: Any) -> str:
@@ -87,8 +96,10 @@ def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str
         raise ValidationFailed("The payload must be a JSON object.")
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
-        errors = {key: [str(item) for item in value] if isinstance(value, list) else str(value)
-                  for key, value in serializer.errors.items()}
+        errors = {
+            key: [str(item) for item in value] if isinstance(value, list) else str(value)
+            for key, value in serializer.errors.items()
+        }
         first_field, first_errors = next(iter(errors.items()))
         first = first_errors[0] if isinstance(first_errors, list) else first_errors
         raise ValidationFailed(f"{first_field}: {first}", **errors)

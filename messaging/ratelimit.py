@@ -37,7 +37,9 @@ class MemoryRateLimiter:
                 raise RateLimited(retry_after_ms=max(1, int(hits[0] + self.window_ms - now_ms) + 1))
             hits.append(now_ms)
             if len(self._hits) > 100_000:  # drop idle keys so the table cannot grow without bound
-                for key in [key for key, times in self._hits.items() if not times or times[-1] <= now_ms - self.window_ms]:
+                for key in [
+                    key for key, times in self._hits.items() if not times or times[-1] <= now_ms - self.window_ms
+                ]:
                     del self._hits[key]
 
 

@@ -19,7 +19,7 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
 from chatbackend.db import db
-from chatbackend.errors import ChatError, InvalidTokenError, NotAuthenticated, as_chat_error
+from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
 from chatbackend.validation import parse
 from messaging import services as messaging_services
 from messaging.delivery import adeliver_message, room_channel, user_channel
@@ -181,8 +181,10 @@ class ChatNamespace(socketio.AsyncNamespace):
                 timeout, lambda: self._spawn(self._stop_typing(sid, user.id, room_id))
             )
         await self.emit(
-            "typing", {"roomId": room_id, "userId": user.id, "isTyping": payload["isTyping"]},
-            to=room_channel(room_id), skip_sid=sid,
+            "typing",
+            {"roomId": room_id, "userId": user.id, "isTyping": payload["isTyping"]},
+            to=room_channel(room_id),
+            skip_sid=sid,
         )
         return {}
 

@@ -14,9 +14,7 @@ from rooms.services import require_member
 CLIENT_MSG_ID_MAX_LENGTH = 64
 
 
-def send_message(
-    *, sender: User, room_id: int, content: str, client_msg_id: str | None = None
-) -> tuple[Message, bool]:
+def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:
     """Store a message from a member; the caller delivers it. Returns (message, created).
 
     A retry with the same client_msg_id returns the first message, stores nothing and counts no rate. Raises

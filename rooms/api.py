@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import current_user
 from chatbackend.validation import StrictBooleanField, StrictCharField, parse
 from rooms import selectors, services
 from rooms.models import Room
@@ -38,23 +39,25 @@ class JoinByCodeIn(serializers.Serializer[Any]):
 
 class Rooms(APIView):
     def get(self, request: Request) -> Response:
-        return Response(RoomOut(selectors.rooms_for_user(request.user), many=True).data)
+        return Response(RoomOut(selectors.rooms_for_user(current_user(request)), many=True).data)
 
     def post(self, request: Request) -> Response:
         payload = parse(CreateRoomIn, request.data)
-        room = services.create_room(creator=request.user, name=payload["name"], is_private=payload["isPrivate"])
+        room = services.create_room(
+            creator=current_user(request), name=payload["name"], is_private=payload["isPrivate"]
+        )
         return Response(RoomOut(room).data, status=201)
 
 
 class JoinRoom(APIView):
     def post(self, request: Request, room_id: int) -> Response:
-        payload = parse(JoinRoomIn, request.data or {})
-        room = services.join_room(user=request.user, room_id=room_id, invite_code=payload["inviteCode"])
+        payload = parse(JoinRoomIn, request.data)
+        room = services.join_room(user=current_user(request), room_id=room_id, invite_code=payload["inviteCode"])
         return Response(RoomOut(room).data)
 
 
 class JoinRoomByCode(APIView):
     def post(self, request: Request) -> Response:
         payload = parse(JoinByCodeIn, request.data)
-        room = services.join_room_by_code(user=request.user, invite_code=payload["inviteCode"])
+        room = services.join_room_by_code(user=current_user(request), invite_code=payload["inviteCode"])
         return Response(RoomOut(room).data)

@@ -2,8 +2,10 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+import urllib.request
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -17,7 +19,7 @@ from rooms.models import RoomMember
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(scenario())
 
 
@@ -304,7 +306,9 @@ def test_socket_sends_appear_in_rest_history_in_order_with_the_same_ids(live_ser
 
     async def scenario() -> list[dict[str, object]]:
         peer = await connected(live_server_url, token)
-        acked = [(await peer.call("send_message", {"roomId": room.id, "content": f"m{i}"}))["message"] for i in range(5)]
+        acked = [
+            (await peer.call("send_message", {"roomId": room.id, "content": f"m{i}"}))["message"] for i in range(5)
+        ]
         await close(peer)
         return acked
 
@@ -323,7 +327,10 @@ def test_rest_send_is_delivered_to_the_room_sockets(live_server_url: str) -> Non
         peer = await connected(live_server_url, token_for(listener))
         await peer.call("join_room", {"roomId": room.id})
         status, message = await asyncio.to_thread(
-            http, "POST", f"{live_server_url}/api/rooms/{room.id}/messages", token=token_for(sender),
+            http,
+            "POST",
+            f"{live_server_url}/api/rooms/{room.id}/messages",
+            token=token_for(sender),
             body={"content": "from REST"},
         )
         assert status == 201
@@ -509,3 +516,22 @@ async def _wait_count(peer: Peer, event: str, count: int, timeout: float = 5) ->
     while len(peer.received(event)) < count and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     return peer.received(event)
+
+
+def test_uvicorn_serves_rest_admin_and_socketio_on_one_port(uvicorn_server_url: str) -> None:
+    sender, listener = make_user(), make_user()
+    room = make_room(creator=sender, members=(listener,))
+
+    async def scenario() -> None:
+        a = await connected(uvicorn_server_url, token_for(sender))
+        b = await connected(uvicorn_server_url, token_for(listener), transports=["polling", "websocket"])
+        for peer in (a, b):
+            await peer.call("join_room", {"roomId": room.id})
+        ack = await a.call("send_message", {"roomId": room.id, "content": "via uvicorn"})
+        assert await b.wait_for("receive_message") == ack["message"]
+        await close(a, b)
+
+    run(scenario)
+    assert http("GET", f"{uvicorn_server_url}/api/health")[0] == 200
+    with urllib.request.urlopen(f"{uvicorn_server_url}/admin/login/", timeout=5) as response:
+        assert response.status == 200 and b"Django" in response.read()

@@ -21,7 +21,7 @@ LINES = [
 
 
 class Command(BaseCommand):
-    help = "Create demo users (password: %s), public and private rooms and their history." % DEMO_PASSWORD
+    help = f"Create demo users (password: {DEMO_PASSWORD}), public and private rooms and their history."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--messages", type=int, default=60, help="messages per room (default 60)")
@@ -46,5 +46,7 @@ class Command(BaseCommand):
                     Message(room=room, sender=members[i % len(members)], content=f"{LINES[i % len(LINES)]} (#{i + 1})")
                     for i in range(options["messages"])
                 )
-            self.stdout.write(f"room #{room.id} {room.name} ({'private, code ' + room.invite_code if private else 'public'})")
+            self.stdout.write(
+                f"room #{room.id} {room.name} ({'private, code ' + room.invite_code if private else 'public'})"
+            )
         self.stdout.write(self.style.SUCCESS(f"demo users: {', '.join(e for e, _ in USERS)} / {DEMO_PASSWORD}"))

@@ -1,0 +1,136 @@
+"""Two server processes on one Redis: fan-out, presence and the rate limit hold across them."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from chatbackend.testclients import connected
+from chatbackend.testing import BASE_DIR, ServerProcess, make_room, make_user, token_for
+from messaging.models import Message
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
+
+
+def test_a_client_on_one_process_receives_what_a_client_on_the_other_sends(
+    redis_servers: list[ServerProcess],
+) -> None:
+    one, two = redis_servers
+    sender, listener = make_user(), make_user()
+    room = make_room(creator=sender, members=(listener,))
+
+    async def scenario() -> None:
+        a = await connected(one.url, token_for(sender))
+        b = await connected(two.url, token_for(listener))
+        for peer in (a, b):
+            await peer.call("join_room", {"roomId": room.id})
+        ack = await a.call("send_message", {"roomId": room.id, "content": "across processes"})
+        assert await b.wait_for("receive_message") == ack["message"]
+        await a.call("typing", {"roomId": room.id, "isTyping": True})
+        assert (await b.wait_for("typing"))["userId"] == sender.id
+        await asyncio.sleep(0.2)
+        assert a.received("typing") == []
+        await a.disconnect()
+        await b.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_presence_holds_across_processes(redis_servers: list[ServerProcess]) -> None:
+    one, two = redis_servers
+    user, friend = make_user(), make_user()
+    make_room(creator=friend, members=(user,))
+
+    async def scenario() -> None:
+        watcher = await connected(one.url, token_for(friend))
+        tab_one = await connected(one.url, token_for(user))
+        await watcher.wait_for("user_status", lambda e: e["userId"] == user.id and e["status"] == "online")
+        tab_two = await connected(two.url, token_for(user))
+        await tab_one.disconnect()
+        await asyncio.sleep(0.5)
+        assert [e["status"] for e in watcher.received("user_status", lambda e: e["userId"] == user.id)] == ["online"]
+        await tab_two.disconnect()
+        offline = await watcher.wait_for("user_status", lambda e: e["userId"] == user.id and e["status"] == "offline")
+        assert offline["lastSeen"]
+        await watcher.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_the_rate_limit_holds_across_processes(redis_servers: list[ServerProcess]) -> None:
+    one, two = redis_servers
+    user = make_user()
+    room = make_room(creator=user)
+    token = token_for(user)
+
+    async def scenario() -> list[bool]:
+        a = await connected(one.url, token)
+        b = await connected(two.url, token)
+        results = []
+        for i in range(6):
+            peer = a if i % 2 == 0 else b
+            ack = await peer.call("send_message", {"roomId": room.id, "content": f"r{i}"})
+            results.append(ack["ok"])
+        await a.disconnect()
+        await b.disconnect()
+        return results
+
+    started = time.monotonic()
+    results = asyncio.run(scenario())
+    assert time.monotonic() - started < 1.0, "the burst must fit in the test server's 1 s window"
+    assert results == [True] * 5 + [False]
+    assert Message.objects.filter(room=room).count() == 5
+
+
+def test_a_killed_process_users_go_offline_within_bounded_time(redis_servers: list[ServerProcess]) -> None:
+    one, two = redis_servers
+    user, friend = make_user(), make_user()
+    make_room(creator=friend, members=(user,))
+
+    async def scenario() -> float:
+        watcher = await connected(one.url, token_for(friend))
+        victim = await connected(two.url, token_for(user))
+        await watcher.wait_for("user_status", lambda e: e["userId"] == user.id and e["status"] == "online")
+        two.kill()  # no disconnect handler runs
+        killed_at = time.monotonic()
+        await watcher.wait_for("user_status", lambda e: e["userId"] == user.id and e["status"] == "offline", timeout=10)
+        elapsed = time.monotonic() - killed_at
+        await victim.disconnect()
+        await watcher.disconnect()
+        return elapsed
+
+    elapsed = asyncio.run(scenario())
+    # PRESENCE_TTL_MS is 1.5 s and the heartbeat 0.3 s on the test servers.
+    assert elapsed < 4, f"offline came {elapsed:.1f}s after the kill"
+    user.refresh_from_db()
+    assert user.last_seen is not None
+
+
+def test_a_management_command_delivers_through_redis(redis_servers: list[ServerProcess]) -> None:
+    one, two = redis_servers
+    sender, listener = make_user(), make_user()
+    room = make_room(creator=sender, members=(listener,))
+
+    async def scenario() -> None:
+        a = await connected(one.url, token_for(listener))
+        b = await connected(two.url, token_for(listener))
+        for peer in (a, b):
+            await peer.call("join_room", {"roomId": room.id})
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "manage.py", "post_message", "--room", str(room.id), "--user", sender.email, "hi all"],
+            cwd=BASE_DIR,
+            env={**os.environ, **one.env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        for peer in (a, b):
+            assert (await peer.wait_for("receive_message"))["content"] == "hi all"
+            await peer.disconnect()
+
+    asyncio.run(scenario())
