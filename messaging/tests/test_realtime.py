@@ -535,3 +535,21 @@ def test_uvicorn_serves_rest_admin_and_socketio_on_one_port(uvicorn_server_url: 
     assert http("GET", f"{uvicorn_server_url}/api/health")[0] == 200
     with urllib.request.urlopen(f"{uvicorn_server_url}/admin/login/", timeout=5) as response:
         assert response.status == 200 and b"Django" in response.read()
+
+
+def test_events_after_the_token_expires_are_refused_with_token_expired(live_server_url: str) -> None:
+    user = make_user()
+    room = make_room(creator=user)
+    short_lived = AccessToken.for_user(user)
+    short_lived.set_exp(lifetime=timedelta(seconds=2))
+
+    async def scenario() -> None:
+        peer = await connected(live_server_url, str(short_lived))
+        assert (await peer.call("join_room", {"roomId": room.id}))["ok"] is True
+        await asyncio.sleep(2.2)
+        ack = await peer.call("send_message", {"roomId": room.id, "content": "too late"})
+        assert ack["ok"] is False and ack["error"]["code"] == "token_expired"
+        await close(peer)
+
+    run(scenario)
+    assert Message.objects.count() == 0
