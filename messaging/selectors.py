@@ -41,9 +41,10 @@ def history_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return int(chat["HISTORY_DEFAULT_LIMIT"])
     maximum = int(chat["HISTORY_MAX_LIMIT"])
-    if not (raw.isascii() and raw.isdigit()) or (len(raw) <= 6 and int(raw) < 1):
+    digits = raw.lstrip("0")  # "0000000" is zero however long; a huge number is not parsed, only capped
+    if not (raw.isascii() and raw.isdigit()) or not digits:
         raise ValidationFailed("limit: must be a positive integer.", limit=["Must be a positive integer."])
-    return min(int(raw), maximum) if len(raw) <= 6 else maximum
+    return min(int(digits), maximum) if len(digits) <= 6 else maximum
 
 
 def history_page(*, user: User, room_id: int, cursor: str | None = None, limit: int) -> HistoryPage:
