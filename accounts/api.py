@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
+from chatbackend.schema import errors
 from chatbackend.validation import StrictCharField, parse
 
 
@@ -38,10 +40,17 @@ class RefreshIn(serializers.Serializer[Any]):
     refreshToken = StrictCharField(max_length=10_000)
 
 
+class AuthOut(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Access token: send as Authorization: Bearer <token>.")
+    refreshToken = serializers.CharField(help_text="Refresh token for POST /api/auth/refresh.")
+    user = UserOut()
+
+
 class Register(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
+    @extend_schema(request=RegisterIn, responses={201: AuthOut, **errors(400, 409, 413, 415, 429)})
     def post(self, request: Request) -> Response:
         user = services.register(**parse(RegisterIn, request.data))
         return Response({"user": UserOut(user).data, **token_pair(user)}, status=201)
@@ -51,6 +60,7 @@ class Login(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
+    @extend_schema(request=LoginIn, responses={200: AuthOut, **errors(400, 401, 413, 415, 429)})
     def post(self, request: Request) -> Response:
         user = services.login(**parse(LoginIn, request.data))
         return Response({**token_pair(user), "user": UserOut(user).data})
@@ -60,11 +70,16 @@ class Refresh(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
+    @extend_schema(
+        request=RefreshIn,
+        responses={200: inline_serializer("AccessTokenOut", {"token": serializers.CharField()}), **errors(400, 401)},
+    )
     def post(self, request: Request) -> Response:
         payload = parse(RefreshIn, request.data)
         return Response({"token": services.refresh_access_token(refresh_token=payload["refreshToken"])})
 
 
 class Me(APIView):
+    @extend_schema(responses={200: UserOut, **errors(401)})
     def get(self, request: Request) -> Response:
         return Response(UserOut(current_user(request)).data)

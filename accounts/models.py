@@ -43,3 +43,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        """Forms (the admin's included) store the email lowercased, as the API does."""
+        return normalize_email(super().normalize_username(username))

@@ -19,7 +19,7 @@ class ChatError(Exception):
     status = 400
     default_message = "The request was refused."
 
-    def __init__(self, message: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str | None = None, /, **details: Any) -> None:
         self.message = message or self.default_message
         self.details = details
         super().__init__(self.message)
@@ -137,7 +137,7 @@ class RateLimited(ChatError):
     status = 429
     default_message = "Too many messages: slow down."
 
-    def __init__(self, message: str | None = None, *, retry_after_ms: int, **details: Any) -> None:
+    def __init__(self, message: str | None = None, /, *, retry_after_ms: int, **details: Any) -> None:
         super().__init__(message, **details)
         self.retry_after_ms = retry_after_ms
 

@@ -3,6 +3,8 @@
 import redis
 from django.conf import settings
 from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,6 +36,19 @@ class Health(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
+    @extend_schema(
+        responses={
+            (status, "application/json"): inline_serializer(
+                f"Health{status}",
+                {
+                    "status": serializers.CharField(),
+                    "database": serializers.CharField(),
+                    "redis": serializers.CharField(required=False),
+                },
+            )
+            for status in (200, 503)
+        }
+    )
     def get(self, request: Request) -> Response:
         checks = {"database": "ok" if _database_ok() else "unavailable"}
         if settings.REDIS_URL:

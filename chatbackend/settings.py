@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
     "channels",
     "accounts",
     "rooms",
@@ -148,6 +149,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["chatbackend.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "chatbackend.errors.rest_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "chatbackend API",
+    "DESCRIPTION": "REST half of the chat backend; the Socket.IO events are described in README.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "PREPROCESSING_HOOKS": ["chatbackend.schema.drop_trailing_slash_duplicates"],
 }
 
 SIMPLE_JWT = {

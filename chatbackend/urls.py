@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, register_converter
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as accounts_api
 from chatbackend.errors import InternalError, NotFound, error_body
@@ -49,6 +50,7 @@ urlpatterns = [
     *api("rooms/join", rooms_api.JoinRoomByCode, "room-join-by-code"),
     *api(f"{ROOM}/join", rooms_api.JoinRoom, "room-join"),
     *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
 ]
 

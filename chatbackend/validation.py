@@ -3,6 +3,8 @@
 import re
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chatbackend.errors import ValidationFailed
@@ -27,6 +29,7 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
     return cleaned
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class StrictCharField(serializers.Field):
     """A JSON string and nothing else: numbers, booleans, lists and objects are refused, not coerced.
 
@@ -57,6 +60,7 @@ class StrictCharField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     """A JSON boolean: `true` or `false`, not "yes", 1 or "true"."""
 
@@ -71,6 +75,7 @@ class StrictBooleanField(serializers.Field):
         return bool(value)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class StrictIdField(serializers.Field):
     """A positive JSON integer id (a numeric string is accepted too, as URL ids are strings)."""
 

@@ -1,17 +1,32 @@
 """REST entry points of messaging: a room's history, and sending through REST."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import current_user
+from chatbackend.schema import errors
 from chatbackend.validation import parse
 from messaging import selectors, services
 from messaging.delivery import deliver_message_on_commit
 from messaging.serializers import MessageIn, MessageOut
 
+HistoryPageOut = inline_serializer(
+    "HistoryPageOut",
+    {"messages": MessageOut(many=True), "nextCursor": serializers.CharField(allow_null=True)},
+)
+
 
 class RoomMessages(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="nextCursor of the previous page (opaque)."),
+            OpenApiParameter("limit", int, description="Page size: default 50, at most 100."),
+        ],
+        responses={200: HistoryPageOut, **errors(400, 401, 403, 404)},
+    )
     def get(self, request: Request, room_id: int) -> Response:
         page = selectors.history_page(
             user=current_user(request),
@@ -21,6 +36,7 @@ class RoomMessages(APIView):
         )
         return Response({"messages": MessageOut(page.messages, many=True).data, "nextCursor": page.next_cursor})
 
+    @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 429)})
     def post(self, request: Request, room_id: int) -> Response:
         payload = parse(MessageIn, request.data)
         message, created = services.send_message(

@@ -2,12 +2,14 @@
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import current_user
+from chatbackend.schema import errors
 from chatbackend.validation import StrictBooleanField, StrictCharField, parse
 from rooms import selectors, services
 from rooms.models import Room
@@ -38,9 +40,11 @@ class JoinByCodeIn(serializers.Serializer[Any]):
 
 
 class Rooms(APIView):
+    @extend_schema(responses={200: RoomOut(many=True), **errors(401)})
     def get(self, request: Request) -> Response:
         return Response(RoomOut(selectors.rooms_for_user(current_user(request)), many=True).data)
 
+    @extend_schema(request=CreateRoomIn, responses={201: RoomOut, **errors(400, 401, 413, 415)})
     def post(self, request: Request) -> Response:
         payload = parse(CreateRoomIn, request.data)
         room = services.create_room(
@@ -50,6 +54,9 @@ class Rooms(APIView):
 
 
 class JoinRoom(APIView):
+    @extend_schema(
+        operation_id="rooms_join", request=JoinRoomIn, responses={200: RoomOut, **errors(400, 401, 403, 404, 415)}
+    )
     def post(self, request: Request, room_id: int) -> Response:
         payload = parse(JoinRoomIn, request.data)
         room = services.join_room(user=current_user(request), room_id=room_id, invite_code=payload["inviteCode"])
@@ -57,6 +64,9 @@ class JoinRoom(APIView):
 
 
 class JoinRoomByCode(APIView):
+    @extend_schema(
+        operation_id="rooms_join_by_code", request=JoinByCodeIn, responses={200: RoomOut, **errors(400, 401, 404, 415)}
+    )
     def post(self, request: Request) -> Response:
         payload = parse(JoinByCodeIn, request.data)
         room = services.join_room_by_code(user=current_user(request), invite_code=payload["inviteCode"])

@@ -11,6 +11,8 @@ from chatbackend.validation import clean_text
 from rooms.models import Room, RoomMember
 from rooms.selectors import get_room, is_member
 
+INVITE_CODE_MAX_LENGTH = 32
+
 
 def create_room(*, creator: User, name: str, is_private: bool = False) -> Room:
     """Create a room with a fresh invite code; the creator becomes its owner."""
@@ -66,7 +68,8 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
 
 def join_room_by_code(*, user: User, invite_code: str) -> Room:
     """Join whichever room this invite code belongs to."""
-    room = Room.objects.filter(invite_code=invite_code.strip()).first()
+    invite_code = clean_text(invite_code, field="inviteCode", max_length=INVITE_CODE_MAX_LENGTH)
+    room = Room.objects.filter(invite_code=invite_code).first()
     if room is None:
         raise InviteCodeNotFound()
     add_member(user=user, room=room)
