@@ -82,12 +82,16 @@ class StrictIdField(serializers.Field):
     default_error_messages = {"invalid": "Must be a positive integer id."}
     MAX_ID = 2**63 - 1
 
+    def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
+        self.minimum = 0 if allow_zero else 1
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool):
             self.fail("invalid")
         if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20:
             data = int(data)
-        if not isinstance(data, int) or not 0 < data <= self.MAX_ID:
+        if not isinstance(data, int) or not self.minimum <= data <= self.MAX_ID:
             self.fail("invalid")
         return data
 

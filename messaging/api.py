@@ -23,6 +23,9 @@ class RoomMessages(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("cursor", str, description="nextCursor of the previous page (opaque)."),
+            OpenApiParameter(
+                "after", int, description="Catch up: every message after this id, oldest first (paginated)."
+            ),
             OpenApiParameter("limit", int, description="Page size: default 50, at most 100."),
         ],
         responses={200: HistoryPageOut, **errors(400, 401, 403, 404)},
@@ -32,6 +35,7 @@ class RoomMessages(APIView):
             user=current_user(request),
             room_id=room_id,
             cursor=request.query_params.get("cursor") or None,
+            after=selectors.parse_after(request.query_params.get("after")),
             limit=selectors.history_limit(request.query_params.get("limit")),
         )
         return Response({"messages": MessageOut(page.messages, many=True).data, "nextCursor": page.next_cursor})

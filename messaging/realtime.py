@@ -21,9 +21,10 @@ from accounts.models import User
 from chatbackend.db import db
 from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
 from chatbackend.validation import parse
+from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
 from messaging.delivery import adeliver_message, room_channel, user_channel
-from messaging.serializers import MessageOut, RoomRefIn, SendMessageIn, TypingIn
+from messaging.serializers import JoinRoomIn, MessageOut, RoomRefIn, SendMessageIn, TypingIn
 from presence import services as presence
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
@@ -132,12 +133,22 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_join_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(RoomRefIn, data)
+        payload = parse(JoinRoomIn, data)
         session = await self.get_session(sid)
-        room = await db(rooms_services.subscribe)(user=session["user"], room_id=payload["roomId"])
+        user = session["user"]
+        room = await db(rooms_services.subscribe)(user=user, room_id=payload["roomId"])
         await self.enter_room(sid, room_channel(room.id))
         session["rooms"].add(room.id)
-        return {"room": RoomOut(room).data}
+        ack: dict[str, Any] = {"room": RoomOut(room).data}
+        if payload["after"] is not None:
+            # Subscribed first, then read: a message stored meanwhile may come both ways (clients dedupe by
+            # id), but none falls between the two.
+            page = await db(messaging_selectors.history_page)(
+                user=user, room_id=room.id, after=payload["after"], limit=settings.CHAT["HISTORY_MAX_LIMIT"]
+            )
+            ack["messages"] = MessageOut(page.messages, many=True).data
+            ack["nextCursor"] = page.next_cursor
+        return ack
 
     @chat_event
     async def on_leave_room(self, sid: str, data: Any) -> dict[str, Any]:

@@ -19,20 +19,33 @@ class HistoryPage:
     next_cursor: str | None
 
 
-def encode_cursor(message_id: int) -> str:
-    return base64.urlsafe_b64encode(f"m:{message_id}".encode()).decode().rstrip("=")
+NEWER, OLDER = "a", "m"
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(message_id: int, direction: str = OLDER) -> str:
+    return base64.urlsafe_b64encode(f"{direction}:{message_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """(direction, message id) of a cursor this API handed out; raises ValidationFailed otherwise."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        message_id = int(value)
+        direction, _, value = raw.partition(":")
+        message_id = int(value) if len(value) < 20 else -1
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."]) from exc
-    if prefix != "m" or not 0 < message_id < 2**63:
+    if direction not in (NEWER, OLDER) or not 0 < message_id < 2**63:
         raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."])
-    return message_id
+    return direction, message_id
+
+
+def parse_after(raw: str | None) -> int | None:
+    """The `after` message id of a catch-up request: a non-negative integer, or None when absent."""
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        raise ValidationFailed("after: must be a message id.", after=["Must be a non-negative integer."])
+    return int(raw)
 
 
 def history_limit(raw: str | None) -> int:
@@ -47,18 +60,26 @@ def history_limit(raw: str | None) -> int:
     return min(int(digits), maximum) if len(digits) <= 6 else maximum
 
 
-def history_page(*, user: User, room_id: int, cursor: str | None = None, limit: int) -> HistoryPage:
-    """One page of a room's messages, newest first, older than the cursor.
+def history_page(
+    *, user: User, room_id: int, limit: int, cursor: str | None = None, after: int | None = None
+) -> HistoryPage:
+    """One page of a room's messages.
 
-    Keyset on the primary key: a page never shifts when new messages arrive, and costs one index range scan
-    however deep the page is.
+    By default newest first, older than the cursor. With `after` (or a cursor from such a page): oldest first,
+    every message after that id, for a client catching up after a reconnect. Keyset on the primary key: a page
+    never shifts when new messages arrive, and costs one index range scan however deep it is.
     """
     room = get_room(room_id)
     require_readable(user, room)
-    messages = Message.objects.filter(room_id=room.id)
+    direction, bound = (NEWER, after) if after is not None else (OLDER, None)
     if cursor:
-        messages = messages.filter(id__lt=decode_cursor(cursor))
-    page = list(messages.order_by("-id")[: limit + 1])
+        direction, bound = decode_cursor(cursor)
+    messages = Message.objects.filter(room_id=room.id)
+    if direction == NEWER:
+        messages = messages.filter(id__gt=bound or 0).order_by("id")
+    else:
+        messages = (messages.filter(id__lt=bound) if bound is not None else messages).order_by("-id")
+    page = list(messages[: limit + 1])
     has_more = len(page) > limit
     page = page[:limit]
-    return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id) if has_more else None)
+    return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id, direction) if has_more else None)

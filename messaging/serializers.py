@@ -33,5 +33,11 @@ class RoomRefIn(serializers.Serializer[Any]):
     roomId = StrictIdField()
 
 
+class JoinRoomIn(RoomRefIn):
+    """join_room: with `after`, the ack also carries the messages missed since that id."""
+
+    after = StrictIdField(allow_zero=True, required=False, allow_null=True, default=None)
+
+
 class TypingIn(RoomRefIn):
     isTyping = StrictBooleanField()
