@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
+from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
 from chatbackend.schema import errors
 from chatbackend.validation import StrictCharField, parse
 
@@ -49,6 +50,7 @@ class AuthOut(serializers.Serializer[Any]):
 class Register(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [RegisterIPThrottle]
 
     @extend_schema(request=RegisterIn, responses={201: AuthOut, **errors(400, 409, 413, 415, 429)})
     def post(self, request: Request) -> Response:
@@ -59,6 +61,7 @@ class Register(APIView):
 class Login(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
 
     @extend_schema(request=LoginIn, responses={200: AuthOut, **errors(400, 401, 413, 415, 429)})
     def post(self, request: Request) -> Response:

@@ -148,6 +148,12 @@ class RateLimited(ChatError):
         return body
 
 
+class TooManyConnections(ChatError):
+    code = "too_many_connections"
+    status = 429
+    default_message = "Too many open connections for this user."
+
+
 class Unavailable(ChatError):
     code = "unavailable"
     status = 503

@@ -1,5 +1,6 @@
 """Every setting of the project, read once from the environment (and `.env` when present)."""
 
+import hashlib
 import secrets
 import warnings
 from datetime import timedelta
@@ -33,9 +34,27 @@ def _jwt_secret() -> str:
 
 
 JWT_SECRET = _jwt_secret()
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=JWT_SECRET)
+# Django's own key (sessions of the admin, password reset tokens): its own secret, or one derived from JWT_SECRET.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=hashlib.sha256(f"django:{JWT_SECRET}".encode()).hexdigest())
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 PORT = env.int("PORT", default=3000)
+
+# Deployment hardening (manage.py check --deploy): on by default outside DEBUG and the embedded database.
+PRODUCTION = not DEBUG and not EMBEDDED_DB
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# TLS usually ends at the proxy, which redirects plain HTTP itself; set this to redirect here instead.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^api/health/?$"]
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "daphne",
@@ -149,6 +168,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["chatbackend.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "chatbackend.errors.rest_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Client addresses for throttling: REMOTE_ADDR unless NUM_PROXIES trusted proxies add X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
@@ -175,6 +196,18 @@ SIMPLE_JWT = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# The cache holds throttle counters: shared through Redis when there are several processes.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("SOCKETIO_CHANNEL", default="chatbackend") + ":cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 CHAT = {
     "MESSAGE_MAX_LENGTH": 4000,
     "NAME_MAX_LENGTH": 100,
@@ -190,6 +223,14 @@ CHAT = {
     "PRESENCE_TTL_MS": env.int("PRESENCE_TTL_MS", default=6000),
     "SOCKETIO_CHANNEL": env.str("SOCKETIO_CHANNEL", default="chatbackend"),
     "SOCKETIO_MAX_PAYLOAD_BYTES": env.int("SOCKETIO_MAX_PAYLOAD_BYTES", default=100_000),
+    "MAX_CONNECTIONS_PER_USER": env.int("MAX_CONNECTIONS_PER_USER", default=20),
+    # Abuse limits, DRF rate syntax ("N/second|minute|hour|day"): per client IP and per account.
+    "THROTTLE_RATES": {
+        "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/minute"),
+        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/minute"),
+        "register_ip": env.str("THROTTLE_REGISTER_IP", default="20/hour"),
+        "invite_code_failures": env.str("THROTTLE_INVITE_CODE_FAILURES", default="10/hour"),
+    },
 }
 
 if REDIS_URL:

@@ -96,15 +96,24 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._typing_timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
+        self._connections: dict[str, int] = {}  # sid -> user id, of this process
+        self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
 
     # Connection lifecycle
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         user, expires_at = await self._authenticate(environ, auth)
-        await self._start_presence()
+        self._connections[sid] = user.id
+        try:
+            await self._start_presence()
+            came_online = await presence.connection_opened(user_id=user.id, sid=sid)
+        except Exception as exc:  # over the connection cap, or Redis unreachable
+            self._connections.pop(sid, None)
+            error = as_chat_error(exc)
+            raise SocketRefused(error.message, error.as_dict()) from exc
         await self.save_session(sid, {"user": user, "expires_at": expires_at, "rooms": set()})
         await self.enter_room(sid, user_channel(user.id))
-        if await presence.connection_opened(user_id=user.id, sid=sid):
+        if came_online:
             await self._announce_status(user.id, "online")
 
     async def _authenticate(self, environ: dict[str, Any], auth: Any) -> tuple[User, float]:
@@ -125,9 +134,15 @@ class ChatNamespace(socketio.AsyncNamespace):
         user: User = session["user"]
         for room_id in [room for (typer, room) in self._typing_timers if typer == sid]:
             await self._stop_typing(sid, user.id, room_id)
-        last_seen = await presence.connection_closed(user_id=user.id, sid=sid)
+        self._connections.pop(sid, None)
+        try:
+            last_seen = await presence.connection_closed(user_id=user.id, sid=sid)
+        except Exception:  # Redis unreachable: the heartbeat's resync settles it later
+            self._presence_dirty = True
+            logger.exception("presence of connection %s not recorded as closed", sid)
+            return
         if last_seen is not None:
-            await self._announce_status(user.id, "offline", lastSeen=last_seen.isoformat().replace("+00:00", "Z"))
+            await self._announce_status(user.id, "offline", lastSeen=presence.isoformat(last_seen))
 
     # Client events
 
@@ -210,10 +225,14 @@ class ChatNamespace(socketio.AsyncNamespace):
         )
 
     async def _announce_status(self, user_id: int, status: str, **extra: Any) -> None:
-        co_members = await db(rooms_selectors.co_member_ids)(user_id)
-        if co_members:
-            event = {"userId": user_id, "status": status, **extra}
-            await self.emit("user_status", event, to=[user_channel(member) for member in co_members])
+        """Tell the user's co-members; a failure is logged, never fails the connect or disconnect."""
+        try:
+            co_members = await db(rooms_selectors.co_member_ids)(user_id)
+            if co_members:
+                event = {"userId": user_id, "status": status, **extra}
+                await self.emit("user_status", event, to=[user_channel(member) for member in co_members])
+        except Exception:
+            logger.exception("user_status %s of user %s not announced", status, user_id)
 
     async def _start_presence(self) -> None:
         """Start the heartbeat and reaper of this process, once (daphne sends no lifespan events)."""
@@ -229,10 +248,21 @@ class ChatNamespace(socketio.AsyncNamespace):
             try:
                 await presence.presence_store().heartbeat()
                 for user_id, when in (await presence.reap_dead_processes()).items():
-                    last_seen = when.isoformat().replace("+00:00", "Z")
-                    await self._announce_status(user_id, "offline", lastSeen=last_seen)
-            except Exception:  # Redis or MySQL away: keep beating, the next round retries
+                    await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
+                if self._presence_dirty:
+                    await self._resync_presence()
+            except Exception:  # Redis or MySQL away: keep beating, the next round retries and resyncs
+                self._presence_dirty = True
                 logger.exception("presence heartbeat failed")
+
+    async def _resync_presence(self) -> None:
+        local = {(user_id, sid) for sid, user_id in self._connections.items()}
+        offline, online = await presence.resync(local)
+        self._presence_dirty = False
+        for user_id, when in offline.items():
+            await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
+        for user_id in online:
+            await self._announce_status(user_id, "online")
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -1,5 +1,6 @@
 """Presence bookkeeping: a user's first connection brings them online, the last one takes them offline."""
 
+import logging
 from datetime import datetime
 from functools import cache
 
@@ -8,7 +9,15 @@ from django.utils import timezone
 
 from accounts.services import mark_last_seen
 from chatbackend.db import db
+from chatbackend.errors import TooManyConnections
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
+
+logger = logging.getLogger(__name__)
+
+
+def isoformat(when: datetime) -> str:
+    """A time as the API writes it: ISO 8601 UTC with a Z."""
+    return when.isoformat().replace("+00:00", "Z")
 
 
 @cache
@@ -24,8 +33,12 @@ def presence_store() -> PresenceStore:
 
 
 async def connection_opened(*, user_id: int, sid: str) -> bool:
-    """Record a connection; True if the user just came online."""
-    return await presence_store().add_connection(user_id, sid)
+    """Record a connection; True if the user just came online. Raises TooManyConnections past the cap."""
+    limit = settings.CHAT["MAX_CONNECTIONS_PER_USER"]
+    count = await presence_store().add_connection(user_id, sid, limit)
+    if count == 0:
+        raise TooManyConnections(f"At most {limit} connections per user: close another one first.")
+    return count == 1
 
 
 async def connection_closed(*, user_id: int, sid: str) -> datetime | None:
@@ -33,7 +46,10 @@ async def connection_closed(*, user_id: int, sid: str) -> datetime | None:
     if not await presence_store().remove_connection(user_id, sid):
         return None
     when = timezone.now()
-    await db(mark_last_seen)(user_id=user_id, when=when)
+    try:
+        await db(mark_last_seen)(user_id=user_id, when=when)
+    except Exception:  # the database is away: the user is offline all the same
+        logger.exception("lastSeen of user %s not saved", user_id)
     return when
 
 
@@ -44,6 +60,25 @@ async def reap_dead_processes() -> dict[int, datetime]:
     for user_id in offline:
         await db(mark_last_seen)(user_id=user_id, when=when)
     return {user_id: when for user_id in offline}
+
+
+async def resync(local: set[tuple[int, str]]) -> tuple[dict[int, datetime], set[int]]:
+    """Make the store agree with this process's open connections after Redis lost or missed an update.
+
+    Returns the users that went offline (with lastSeen) and those that came online by it.
+    """
+    store = presence_store()
+    recorded = await store.process_connections()
+    offline: dict[int, datetime] = {}
+    online: set[int] = set()
+    for user_id, sid in recorded - local:
+        last_seen = await connection_closed(user_id=user_id, sid=sid)
+        if last_seen is not None:
+            offline[user_id] = last_seen
+    for user_id, sid in local - recorded:
+        if await store.add_connection(user_id, sid, settings.CHAT["MAX_CONNECTIONS_PER_USER"] + 1) == 1:
+            online.add(user_id)
+    return offline, online
 
 
 async def online_user_ids(user_ids: list[int]) -> set[int]:

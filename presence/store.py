@@ -12,8 +12,9 @@ import redis.asyncio as aioredis
 
 
 class PresenceStore(Protocol):
-    async def add_connection(self, user_id: int, sid: str) -> bool:
-        """Record an open connection; True if it is the user's first (the user came online)."""
+    async def add_connection(self, user_id: int, sid: str, limit: int) -> int:
+        """Record an open connection unless the user already holds `limit`: the user's connection count with
+        this one (1: the user came online), or 0 if it was refused."""
 
     async def remove_connection(self, user_id: int, sid: str) -> bool:
         """Forget a connection; True if it was the user's last (the user went offline)."""
@@ -23,6 +24,9 @@ class PresenceStore(Protocol):
 
     async def connection_count(self, user_id: int) -> int:
         """How many connections the user has open, across processes."""
+
+    async def process_connections(self) -> set[tuple[int, str]]:
+        """The (user id, sid) pairs recorded for this process."""
 
     async def heartbeat(self) -> None:
         """Tell the other processes that this one is alive."""
@@ -38,10 +42,12 @@ class MemoryPresenceStore:
     def __init__(self) -> None:
         self._connections: dict[int, set[str]] = {}
 
-    async def add_connection(self, user_id: int, sid: str) -> bool:
+    async def add_connection(self, user_id: int, sid: str, limit: int) -> int:
         sids = self._connections.setdefault(user_id, set())
+        if len(sids) >= limit:
+            return 0
         sids.add(sid)
-        return len(sids) == 1
+        return len(sids)
 
     async def remove_connection(self, user_id: int, sid: str) -> bool:
         sids = self._connections.get(user_id)
@@ -59,6 +65,9 @@ class MemoryPresenceStore:
     async def connection_count(self, user_id: int) -> int:
         return len(self._connections.get(user_id, ()))
 
+    async def process_connections(self) -> set[tuple[int, str]]:
+        return {(user_id, sid) for user_id, sids in self._connections.items() for sid in sids}
+
     async def heartbeat(self) -> None:
         return None
 
@@ -70,10 +79,10 @@ class MemoryPresenceStore:
 
 
 _ADD = """
-local added = redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
-if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end
-return 0
+return redis.call('SCARD', KEYS[1])
 """
 
 _REMOVE = """
@@ -136,9 +145,9 @@ class RedisPresenceStore:
     def _processes_key(self) -> str:
         return f"{self.prefix}:presence:procs"
 
-    async def add_connection(self, user_id: int, sid: str) -> bool:
+    async def add_connection(self, user_id: int, sid: str, limit: int) -> int:
         keys = [self._user_key(user_id), self._process_key]
-        return bool(await self._add(keys=keys, args=[f"{self.process_id}|{sid}", f"{user_id}|{sid}"]))
+        return int(await self._add(keys=keys, args=[f"{self.process_id}|{sid}", f"{user_id}|{sid}", limit]))
 
     async def remove_connection(self, user_id: int, sid: str) -> bool:
         keys = [self._user_key(user_id), self._process_key]
@@ -155,6 +164,11 @@ class RedisPresenceStore:
 
     async def connection_count(self, user_id: int) -> int:
         return int(await self.client.scard(self._user_key(user_id)))
+
+    async def process_connections(self) -> set[tuple[int, str]]:
+        entries = await self.client.smembers(self._process_key)
+        pairs = ((entry.decode() if isinstance(entry, bytes) else entry).split("|", 1) for entry in entries)
+        return {(int(user_id), sid) for user_id, sid in pairs}
 
     async def heartbeat(self) -> None:
         await self._heartbeat(keys=[self._processes_key], args=[self.process_id])

@@ -3,10 +3,11 @@
 import secrets
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from chatbackend.errors import InvalidInviteCode, InviteCodeNotFound, InviteCodeRequired, NotRoomMember
+from chatbackend.errors import InvalidInviteCode, InviteCodeNotFound, InviteCodeRequired, NotRoomMember, RateLimited
 from chatbackend.validation import clean_text
 from rooms.models import Room, RoomMember
 from rooms.selectors import get_room, is_member
@@ -54,13 +55,38 @@ def add_member(*, user: User, room: Room) -> bool:
     return True
 
 
+def _invite_failure_limit() -> tuple[int, int]:
+    """(wrong codes allowed, window in seconds) from the DRF-style rate "N/period"."""
+    count, period = settings.CHAT["THROTTLE_RATES"]["invite_code_failures"].split("/")
+    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+
+
+def _check_invite_attempts(user: User) -> None:
+    """Refuse further codes from a user who has guessed wrong too often: codes cannot be brute-forced."""
+    limit, window = _invite_failure_limit()
+    if cache.get(f"invite-failures:{user.id}", 0) >= limit:
+        raise RateLimited("Too many wrong invite codes: try again later.", retry_after_ms=window * 1000)
+
+
+def _count_invite_failure(user: User) -> None:
+    _, window = _invite_failure_limit()
+    key = f"invite-failures:{user.id}"
+    if not cache.add(key, 1, timeout=window):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+
+
 def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Room:
     """Join a room by id: public rooms are open, private rooms need their invite code (members pass freely)."""
     room = get_room(room_id)
     if room.is_private and not is_member(user_id=user.id, room_id=room.id):
         if invite_code is None:
             raise InviteCodeRequired()
+        _check_invite_attempts(user)
         if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
+            _count_invite_failure(user)
             raise InvalidInviteCode()
     add_member(user=user, room=room)
     return room
@@ -69,8 +95,10 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
 def join_room_by_code(*, user: User, invite_code: str) -> Room:
     """Join whichever room this invite code belongs to."""
     invite_code = clean_text(invite_code, field="inviteCode", max_length=INVITE_CODE_MAX_LENGTH)
+    _check_invite_attempts(user)
     room = Room.objects.filter(invite_code=invite_code).first()
     if room is None:
+        _count_invite_failure(user)
         raise InviteCodeNotFound()
     add_member(user=user, room=room)
     return room

@@ -7,6 +7,7 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+import jwt
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
@@ -74,6 +75,7 @@ def _expired_token(user: User) -> str:
         ("forged", "invalid_token"),
         ("expired", "invalid_token"),
         ("refresh", "invalid_token"),
+        ("alg_none", "invalid_token"),
         ("deleted_user", "invalid_token"),
     ],
 )
@@ -86,6 +88,7 @@ def test_bad_tokens_are_refused_with_a_message(live_server_url: str, token_kind:
         "expired": _expired_token(user),
         "refresh": str(RefreshToken.for_user(user)),
         "deleted_user": token_for(deleted),
+        "alg_none": jwt.encode({**AccessToken.for_user(user).payload}, key="", algorithm="none"),
     }
     deleted.delete()
 
@@ -553,3 +556,21 @@ def test_events_after_the_token_expires_are_refused_with_token_expired(live_serv
 
     run(scenario)
     assert Message.objects.count() == 0
+
+
+def test_connections_per_user_are_capped(live_server_url: str) -> None:
+    user = make_user()
+    token = token_for(user)  # the test server allows 5 connections per user
+
+    async def scenario() -> None:
+        tabs = [await connected(live_server_url, token) for _ in range(5)]
+        extra = Peer(live_server_url)
+        with pytest.raises(Exception):  # noqa: B017 - socketio.exceptions.ConnectionError
+            await extra.connect(token)
+        assert extra.connect_error["data"]["code"] == "too_many_connections"
+        await tabs[0].disconnect()
+        await asyncio.sleep(0.2)
+        again = await connected(live_server_url, token)  # a closed tab frees its place
+        await close(again, *tabs)
+
+    run(scenario)

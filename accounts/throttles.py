@@ -1,0 +1,42 @@
+"""Throttles of the sign-in endpoints: per client IP and per account, with rates from settings.CHAT."""
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import normalize_email
+
+
+class ChatRateThrottle(SimpleRateThrottle):
+    """A DRF throttle whose rate is read from settings.CHAT["THROTTLE_RATES"] when it runs (not at import)."""
+
+    def get_rate(self) -> str | None:
+        return str(settings.CHAT["THROTTLE_RATES"][self.scope])
+
+
+class PerIPThrottle(ChatRateThrottle):
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginIPThrottle(PerIPThrottle):
+    scope = "login_ip"
+
+
+class RegisterIPThrottle(PerIPThrottle):
+    scope = "register_ip"
+
+
+class LoginAccountThrottle(ChatRateThrottle):
+    """Attempts on one account, from wherever they come (slows password guessing spread over many IPs)."""
+
+    scope = "login_account"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        data = request.data
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": normalize_email(email)[:254]}
