@@ -20,6 +20,7 @@ from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
 from chatbackend.db import db
 from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
+from chatbackend.shutdown import GracefulShutdown, ShuttingDown
 from chatbackend.validation import parse
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
@@ -65,15 +66,22 @@ def chat_event(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
     @functools.wraps(handler)
     async def run(namespace: "ChatNamespace", sid: str, *args: Any) -> dict[str, Any]:
         try:
-            session = await namespace.get_session(sid)
-            if session["expires_at"] <= time.time():
-                raise TokenExpired()
-            result = await handler(namespace, sid, args[0] if args else None)
+            async with namespace.shutdown.work():
+                session = await namespace.get_session(sid)
+                if session["expires_at"] <= time.time():
+                    raise TokenExpired()
+                result = await handler(namespace, sid, args[0] if args else None)
             return {"ok": True, **(result or {})}
         except Exception as exc:  # every failure becomes an ack; nothing escapes to disturb the connection
             return {"ok": False, "error": as_chat_error(exc).as_dict()}
 
     return run
+
+
+def refusal(exc: BaseException) -> SocketRefused:
+    """A refused handshake: the client's connect_error gets err.message and err.data = {code, message}."""
+    error = as_chat_error(exc)
+    return SocketRefused(error.message, error.as_dict())
 
 
 def token_from_handshake(environ: dict[str, Any], auth: Any) -> str | None:
@@ -98,10 +106,13 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._presence_task: asyncio.Task[None] | None = None
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
         self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
+        self.shutdown = GracefulShutdown(grace_seconds=settings.CHAT["SHUTDOWN_GRACE_MS"] / 1000)
 
     # Connection lifecycle
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if self.shutdown.draining:
+            raise refusal(ShuttingDown())
         user, expires_at = await self._authenticate(environ, auth)
         self._connections[sid] = user.id
         try:
@@ -109,8 +120,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             came_online = await presence.connection_opened(user_id=user.id, sid=sid)
         except Exception as exc:  # over the connection cap, or Redis unreachable
             self._connections.pop(sid, None)
-            error = as_chat_error(exc)
-            raise SocketRefused(error.message, error.as_dict()) from exc
+            raise refusal(exc) from exc
         await self.save_session(sid, {"user": user, "expires_at": expires_at, "rooms": set()})
         await self.enter_room(sid, user_channel(user.id))
         if came_online:
@@ -125,8 +135,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             token = validate_access_token(raw_token)
             user = await db(user_for_token)(token)
         except Exception as exc:
-            error = as_chat_error(exc)
-            raise SocketRefused(error.message, error.as_dict()) from exc
+            raise refusal(exc) from exc
         return user, float(token["exp"])
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -240,6 +249,14 @@ class ChatNamespace(socketio.AsyncNamespace):
             return
         await presence.presence_store().heartbeat()  # be known alive before holding any connection
         self._presence_task = asyncio.create_task(self._presence_loop(), name="presence-heartbeat")
+        self.shutdown.install(self._close_all_connections)
+
+    async def _close_all_connections(self) -> None:
+        """At shutdown, after the drain: close every connection so presence and typing are settled properly."""
+        for sid in list(self._connections):
+            await self.disconnect(sid)
+        if self._presence_task is not None:
+            self._presence_task.cancel()
 
     async def _presence_loop(self) -> None:
         interval = settings.CHAT["PRESENCE_HEARTBEAT_MS"] / 1000
