@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
@@ -23,7 +24,8 @@ class BearerAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Any) -> Any:
         try:
             return super().get_user(validated_token)
-        except Exception as exc:  # simplejwt raises AuthenticationFailed("user_not_found") and friends
+        except (AuthenticationFailed, InvalidToken, ValueError, TypeError) as exc:
+            # An unknown, inactive or malformed user id; a database outage propagates (503, not 401).
             raise InvalidTokenError() from exc
 
 

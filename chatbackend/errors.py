@@ -3,7 +3,9 @@
 import logging
 from typing import Any
 
+import redis
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -232,17 +234,16 @@ def as_chat_error(exc: BaseException) -> ChatError:
         return Forbidden()
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
-    if is_database_unavailable(exc):
-        logger.warning("database unavailable: %s", exc)
+    if is_backend_unavailable(exc):
+        logger.warning("backend unavailable: %r", exc)
         return Unavailable()
     logger.exception("unexpected error", exc_info=exc)
     return InternalError()
 
 
-def is_database_unavailable(exc: BaseException) -> bool:
-    from django.db import InterfaceError, OperationalError
-
-    return isinstance(exc, (OperationalError, InterfaceError))
+def is_backend_unavailable(exc: BaseException) -> bool:
+    """MySQL or Redis cannot be reached (or dropped the connection): the client may retry later."""
+    return isinstance(exc, (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError))
 
 
 def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

@@ -268,14 +268,16 @@ class ChatNamespace(socketio.AsyncNamespace):
                     await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
                 if self._presence_dirty:
                     await self._resync_presence()
-            except Exception:  # Redis or MySQL away: keep beating, the next round retries and resyncs
+            except Exception as exc:  # Redis or MySQL away: keep beating, the next round retries and resyncs
+                if not self._presence_dirty:
+                    logger.warning("presence heartbeat failed, retrying every beat: %r", exc)
                 self._presence_dirty = True
-                logger.exception("presence heartbeat failed")
 
     async def _resync_presence(self) -> None:
         local = {(user_id, sid) for sid, user_id in self._connections.items()}
         offline, online = await presence.resync(local)
         self._presence_dirty = False
+        logger.info("presence store reachable again: %d connection(s) resynced", len(local))
         for user_id, when in offline.items():
             await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
         for user_id in online:
