@@ -23,6 +23,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	touch node_modules/.package-lock.json
 
 migrate: install
+	$(BIN)/python manage.py wait_for_db
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 

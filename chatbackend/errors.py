@@ -11,6 +11,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from chatbackend.metrics import record_error
+
 logger = logging.getLogger(__name__)
 
 
@@ -249,6 +251,7 @@ def is_backend_unavailable(exc: BaseException) -> bool:
 def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every failure of a view leaves as `{"error": {...}}` with its status."""
     error = as_chat_error(exc)
+    record_error(error.code, transport="rest")
     headers = {}
     if isinstance(error, RateLimited):
         headers["Retry-After"] = str(max(1, -(-error.retry_after_ms // 1000)))

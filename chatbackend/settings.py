@@ -49,7 +49,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # TLS usually ends at the proxy, which redirects plain HTTP itself; set this to redirect here instead.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_REDIRECT_EXEMPT = [r"^api/health/?$"]
+SECURE_REDIRECT_EXEMPT = [r"^api/(live|health|ready)/?$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
+    "chatbackend",  # operations commands (wait_for_db), the API docs pages and the demo client
     "accounts",
     "rooms",
     "messaging",
@@ -75,6 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "chatbackend.logcontext.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -175,12 +178,23 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "chatbackend API",
-    "DESCRIPTION": "REST half of the chat backend; the Socket.IO events are described in README.md.",
+    "DESCRIPTION": (
+        "REST half of the chat backend. Send `Authorization: Bearer <token>` (from register or login) on every"
+        " call but register, login, refresh, health and ready. Errors always have the shape"
+        ' `{"error": {"code", "message", "details?"}}`. The real-time half (Socket.IO) is described at'
+        " [/api/docs/socketio/](/api/docs/socketio/)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
     "PREPROCESSING_HOOKS": ["chatbackend.schema.drop_trailing_slash_duplicates"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "chatbackend.schema.add_examples"],
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's files: the docs work offline and without a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
 }
 
 SIMPLE_JWT = {
@@ -245,14 +259,40 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Operations: /metrics (Prometheus) is served when METRICS_ENABLED; with METRICS_TOKEN it needs that bearer token.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# `manage.py wait_for_db` (run before serving) gives up after this many seconds.
+DB_WAIT_SECONDS = env.int("DB_WAIT_SECONDS", default=60)
+
+# Logging: plain lines, or one JSON object per line with LOG_FORMAT=json; every line carries `request_id`, the id
+# of the HTTP request (X-Request-ID) or Socket.IO connection (sid) being served, "-" outside of both.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "chatbackend.logcontext.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
+        "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
     },
 }

@@ -1,15 +1,20 @@
-"""URL map: the REST API under /api, the admin; /socket.io/ is served beside Django in asgi.py."""
+"""URL map: the REST API under /api, its docs, operations endpoints, the admin and the demo client at /.
+
+/socket.io/ is served beside Django in asgi.py.
+"""
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, register_converter
-from drf_spectacular.views import SpectacularAPIView
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from chatbackend.errors import InternalError, NotFound, error_body
-from chatbackend.health import Health
+from chatbackend.health import Health, Live, Ready, metrics_view
+from chatbackend.socketio_docs import socketio_reference
 from messaging import api as messaging_api
 from rooms import api as rooms_api
 
@@ -41,7 +46,9 @@ def api(route: str, view: Any, name: str) -> list[URLPattern]:
 ROOM = "rooms/<id:room_id>"
 
 urlpatterns = [
+    *api("live", Live, "live"),
     *api("health", Health, "health"),
+    *api("ready", Ready, "ready"),
     *api("auth/register", accounts_api.Register, "register"),
     *api("auth/login", accounts_api.Login, "login"),
     *api("auth/refresh", accounts_api.Refresh, "token-refresh"),
@@ -51,6 +58,11 @@ urlpatterns = [
     *api(f"{ROOM}/join", rooms_api.JoinRoom, "room-join"),
     *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/socketio/", socketio_reference, name="socketio-docs"),
+    path("metrics", metrics_view, name="metrics"),
+    path("", TemplateView.as_view(template_name="chatbackend/demo.html"), name="demo"),
     path("admin/", admin.site.urls),
 ]
 

@@ -12,6 +12,7 @@ import socketio
 from django.conf import settings
 from django.db import transaction
 
+from chatbackend.metrics import MESSAGES_STORED
 from messaging.models import Message
 from messaging.serializers import MessageOut
 
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 def room_channel(room_id: int) -> str:
     """The Socket.IO room of the connections subscribed to a chat room."""
     return f"room:{room_id}"
+
+
+def room_id_of_channel(channel: str) -> int | None:
+    """The chat room id of a `room_channel` name; None for any other Socket.IO room."""
+    return int(channel[len("room:") :]) if channel.startswith("room:") else None
 
 
 def user_channel(user_id: int) -> str:
@@ -74,11 +80,13 @@ hub = Hub()
 
 async def adeliver_message(message: Message) -> None:
     """Send a stored message to every connection subscribed to its room (the sender's included)."""
+    MESSAGES_STORED.inc()  # every newly stored message passes through exactly one delivery function
     await hub.emit("receive_message", message_event(message), to=room_channel(message.room_id))
 
 
 def deliver_message_on_commit(message: Message) -> None:
     """From sync code: send the message once the current transaction (if any) commits."""
+    MESSAGES_STORED.inc()
     payload = message_event(message)
     channel = room_channel(message.room_id)
     transaction.on_commit(lambda: hub.emit_from_sync("receive_message", payload, to=channel))

@@ -18,13 +18,15 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
+from chatbackend import metrics
 from chatbackend.db import db
 from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
+from chatbackend.logcontext import bind_request_id, request_id
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
 from chatbackend.validation import parse
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.delivery import adeliver_message, room_channel, user_channel
+from messaging.delivery import adeliver_message, room_channel, room_id_of_channel, user_channel
 from messaging.serializers import JoinRoomIn, MessageOut, RoomRefIn, SendMessageIn, TypingIn
 from presence import services as presence
 from rooms import selectors as rooms_selectors
@@ -32,6 +34,7 @@ from rooms import services as rooms_services
 from rooms.api import RoomOut
 
 logger = logging.getLogger(__name__)
+event_logger = logging.getLogger("chatbackend.events")
 
 Handler = Callable[["ChatNamespace", str, Any], Awaitable[dict[str, Any] | None]]
 
@@ -59,21 +62,40 @@ class ChatServer(socketio.AsyncServer):
         if isinstance(result, dict) and result.get("ok") is False:
             await server.emit("error", {**result["error"], "event": data[0]}, to=sid, namespace=namespace)
 
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
+        # Every packet to a connection passes here, whichever manager fanned it out: count message deliveries.
+        if isinstance(eio_pkt.data, str) and eio_pkt.data.startswith(_RECEIVE_MESSAGE_PACKET):
+            metrics.MESSAGES_DELIVERED.inc()
+        await super()._send_eio_packet(eio_sid, eio_pkt)
+
+
+_RECEIVE_MESSAGE_PACKET = '2["receive_message",'  # a Socket.IO v5 EVENT packet on the default namespace
+
 
 def chat_event(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
     """Wrap a handler: check the session's token is still valid, build the ack, turn errors into `ok: false`."""
 
+    event = handler.__name__.removeprefix("on_")
+
     @functools.wraps(handler)
     async def run(namespace: "ChatNamespace", sid: str, *args: Any) -> dict[str, Any]:
+        token = bind_request_id(sid)  # the log lines of this event carry the connection id
+        started = time.perf_counter()
         try:
             async with namespace.shutdown.work():
                 session = await namespace.get_session(sid)
                 if session["expires_at"] <= time.time():
                     raise TokenExpired()
                 result = await handler(namespace, sid, args[0] if args else None)
+            _log_event(event, "ok", started)
             return {"ok": True, **(result or {})}
         except Exception as exc:  # every failure becomes an ack; nothing escapes to disturb the connection
-            return {"ok": False, "error": as_chat_error(exc).as_dict()}
+            error = as_chat_error(exc)
+            metrics.record_error(error.code, transport="socket")
+            _log_event(event, error.code, started)
+            return {"ok": False, "error": error.as_dict()}
+        finally:
+            request_id.reset(token)
 
     return run
 
@@ -82,6 +104,12 @@ def refusal(exc: BaseException) -> SocketRefused:
     """A refused handshake: the client's connect_error gets err.message and err.data = {code, message}."""
     error = as_chat_error(exc)
     return SocketRefused(error.message, error.as_dict())
+
+
+def _log_event(event: str, outcome: str, started: float) -> None:
+    level = logging.ERROR if outcome == "internal" else logging.INFO
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    event_logger.log(level, "event %s %s %.1fms", event, outcome, elapsed_ms, extra={"event": event})
 
 
 def token_from_handshake(environ: dict[str, Any], auth: Any) -> str | None:
@@ -111,6 +139,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     # Connection lifecycle
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        bind_request_id(sid)  # this connection's task: its log lines carry the sid
         if self.shutdown.draining:
             raise refusal(ShuttingDown())
         user, expires_at = await self._authenticate(environ, auth)
@@ -122,6 +151,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             self._connections.pop(sid, None)
             raise refusal(exc) from exc
         await self.save_session(sid, {"user": user, "expires_at": expires_at, "rooms": set()})
+        metrics.CONNECTED_SOCKETS.inc()
+        event_logger.info("connect user %s", user.id)
         await self.enter_room(sid, user_channel(user.id))
         if came_online:
             await self._announce_status(user.id, "online")
@@ -135,12 +166,18 @@ class ChatNamespace(socketio.AsyncNamespace):
             token = validate_access_token(raw_token)
             user = await db(user_for_token)(token)
         except Exception as exc:
-            raise refusal(exc) from exc
+            error = as_chat_error(exc)
+            metrics.record_error(error.code, transport="socket")
+            event_logger.info("connect refused %s", error.code)
+            raise SocketRefused(error.message, error.as_dict()) from exc
         return user, float(token["exp"])
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        bind_request_id(sid)
         session = await self.get_session(sid)
         user: User = session["user"]
+        metrics.CONNECTED_SOCKETS.dec()
+        event_logger.info("disconnect user %s (%s)", user.id, reason)
         for room_id in [room for (typer, room) in self._typing_timers if typer == sid]:
             await self._stop_typing(sid, user.id, room_id)
         self._connections.pop(sid, None)
@@ -263,7 +300,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         while True:
             await asyncio.sleep(interval)
             try:
-                await presence.presence_store().heartbeat()
+                await self._heartbeat()
                 for user_id, when in (await presence.reap_dead_processes()).items():
                     await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
                 if self._presence_dirty:
@@ -282,6 +319,18 @@ class ChatNamespace(socketio.AsyncNamespace):
             await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
         for user_id in online:
             await self._announce_status(user_id, "online")
+
+    async def _heartbeat(self) -> None:
+        """Beat the presence heartbeat with this process's live figures (for `manage.py chat_stats`), timed."""
+        subscribed = self.server.manager.rooms.get(self.namespace, {})
+        channels = [name for name, sids in subscribed.items() if name and sids]
+        room_ids = {room_id for name in channels if (room_id := room_id_of_channel(name)) is not None}
+        with metrics.REDIS_SECONDS.time():
+            await presence.heartbeat(
+                connections=int(metrics.sample("chat_connected_sockets")),
+                room_ids=room_ids,
+                messages_stored=int(metrics.sample("chat_messages_stored_total")),
+            )
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.services import mark_last_seen
 from chatbackend.db import db
 from chatbackend.errors import TooManyConnections
+from presence.stats import LiveStatsPublisher
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
 
 logger = logging.getLogger(__name__)
@@ -83,3 +84,22 @@ async def resync(local: set[tuple[int, str]]) -> tuple[dict[int, datetime], set[
 
 async def online_user_ids(user_ids: list[int]) -> set[int]:
     return await presence_store().online_user_ids(user_ids)
+
+
+@cache
+def live_stats_publisher() -> LiveStatsPublisher | None:
+    """This process's publisher of live figures to Redis (None without REDIS_URL: nothing to share)."""
+    store = presence_store()
+    if not isinstance(store, RedisPresenceStore):
+        return None
+    return LiveStatsPublisher(
+        client=store.client, prefix=store.prefix, process_id=store.process_id, ttl_ms=settings.CHAT["PRESENCE_TTL_MS"]
+    )
+
+
+async def heartbeat(*, connections: int, room_ids: set[int], messages_stored: int) -> None:
+    """Tell the other processes this one is alive, and publish its live figures."""
+    await presence_store().heartbeat()
+    publisher = live_stats_publisher()
+    if publisher is not None:
+        await publisher.publish(connections=connections, room_ids=room_ids, messages_stored=messages_stored)

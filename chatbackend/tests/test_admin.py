@@ -100,3 +100,17 @@ def test_superuser_sees_messages_in_the_admin() -> None:
     assert b"admin-visible 0" in changelist.content
     assert change.status_code == 200
     assert b"admin-visible 0" in change.content
+
+
+@pytest.mark.django_db
+def test_createsuperuser_works_with_the_email_user_without_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", ADMIN_PASSWORD)
+    call_command("createsuperuser", "--noinput", "--email", "Root@Example.com", "--name", "Root", verbosity=0)
+
+    admin = User.objects.get(email__iexact="root@example.com")
+    assert admin.is_superuser and admin.is_staff and admin.name == "Root"
+    client = Client()
+    assert client.login(username="root@example.com", password=ADMIN_PASSWORD)
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,127 @@
+"""The Socket.IO event reference: every event, its payload, its ack and the error codes, served at /api/docs/socketio/.
+
+This catalogue is what the page (and docs/socketio.md, checked against it by a test) is written from; a test also
+checks that every client event handled by messaging.realtime is listed here.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from chatbackend.errors import ChatError
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    direction: str  # "client → server" or "server → client"
+    payload: str
+    summary: str
+    ack: str = ""
+    errors: tuple[str, ...] = ()
+    example: str = ""
+
+
+COMMON = ("validation_error", "token_expired", "unavailable", "internal")
+
+EVENTS: tuple[Event, ...] = (
+    Event(
+        "join_room",
+        "client → server",
+        "{roomId: int, after?: int}",
+        "Subscribe this connection to a room. A public room makes the caller a member; a private room needs prior "
+        "membership (join it by invite code over REST first). With `after` (the last message id the client has), "
+        "the ack also brings what was missed: up to 100 messages oldest first, and a `nextCursor` for "
+        "GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing falls between; dedupe by "
+        "id).",
+        "{ok: true, room, messages?, nextCursor?}",
+        ("room_not_found", "not_room_member", *COMMON),
+        "socket.emit('join_room', {roomId: 1}, (ack) => console.log(ack.room))",
+    ),
+    Event(
+        "leave_room",
+        "client → server",
+        "{roomId: int}",
+        "Unsubscribe this connection from a room; the membership stays. Clears the caller's typing there.",
+        "{ok: true, roomId}",
+        COMMON,
+        "socket.emit('leave_room', {roomId: 1}, (ack) => {})",
+    ),
+    Event(
+        "send_message",
+        "client → server",
+        "{roomId: int, content: string (1 to 4000 characters after trimming), clientMsgId?: string (≤ 64)}",
+        "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
+        "clientMsgId returns the first message and stores nothing new.",
+        "{ok: true, message: {id, roomId, senderId, content, createdAt}}",
+        ("room_not_found", "not_room_member", "rate_limited", *COMMON),
+        "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
+    ),
+    Event(
+        "typing",
+        "client → server",
+        "{roomId: int, isTyping: boolean}",
+        "Tell the room's other connections that the caller is (or stopped) typing; cleared automatically after "
+        "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect.",
+        "{ok: true}",
+        ("room_not_found", "not_room_member", *COMMON),
+        "socket.emit('typing', {roomId: 1, isTyping: true})",
+    ),
+    Event(
+        "receive_message",
+        "server → client",
+        "{id, roomId, senderId, content, createdAt}",
+        "A stored message, to every connection subscribed to its room, the sender's included (REST sends too).",
+    ),
+    Event(
+        "user_status",
+        "server → client",
+        "{userId, status: 'online'} | {userId, status: 'offline', lastSeen}",
+        "To the user's co-members: when the user's first connection opens and after the last one closes.",
+    ),
+    Event(
+        "typing",
+        "server → client",
+        "{roomId, userId, isTyping}",
+        "To the other connections subscribed to the room, never back to the typer's own connection.",
+    ),
+    Event(
+        "error",
+        "server → client",
+        "{code, message, event}",
+        "The failure of a client event that was sent without an acknowledgement callback.",
+    ),
+)
+
+HANDSHAKE_ERRORS = ("not_authenticated", "invalid_token")
+
+
+def error_codes() -> list[dict[str, Any]]:
+    """Every ChatError code with its HTTP status and default message, from the error classes themselves."""
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    pending: list[type[ChatError]] = [ChatError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls is not ChatError:
+            seen.setdefault(
+                (cls.code, cls.status), {"code": cls.code, "status": cls.status, "message": cls.default_message}
+            )
+    return sorted(seen.values(), key=lambda entry: (entry["status"], entry["code"]))
+
+
+def socketio_reference(request: HttpRequest) -> HttpResponse:
+    import messaging.realtime  # noqa: F401 - defines TokenExpired, one of the codes listed
+
+    return render(
+        request,
+        "chatbackend/socketio.html",
+        {
+            "client_events": [event for event in EVENTS if event.direction.startswith("client")],
+            "server_events": [event for event in EVENTS if event.direction.startswith("server")],
+            "error_codes": error_codes(),
+            "handshake_errors": HANDSHAKE_ERRORS,
+        },
+    )
