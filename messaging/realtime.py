@@ -45,8 +45,21 @@ class TokenExpired(ChatError):
     default_message = "The access token has expired: reconnect with a fresh one."
 
 
+class UnknownEvent(ChatError):
+    code = "unknown_event"
+    status = 404
+    default_message = "No such event."
+
+
+# The events a client may send. Anything else is refused before dispatch: python-socketio's namespace would
+# otherwise run `on_connect` or `on_disconnect` for a client's plain "connect"/"disconnect" event, and answer an
+# unknown event's ack with nothing at all.
+CLIENT_EVENTS = frozenset({"join_room", "leave_room", "send_message", "typing"})
+
+
 class ChatServer(socketio.AsyncServer):
-    """AsyncServer that reports a failed event sent without an ack callback through the `error` event.
+    """AsyncServer that refuses events outside the contract and reports a failed event sent without an ack
+    callback through the `error` event.
 
     python-socketio tells a handler nothing about whether the client asked for an ack, so this hook sits where
     the library decides whether to send one (pinned version: see requirements.txt).
@@ -55,12 +68,23 @@ class ChatServer(socketio.AsyncServer):
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
     ) -> None:
-        if id is not None:
-            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
-            return
-        result = await server._trigger_event(data[0], namespace, sid, *data[1:])
+        event = data[0] if data and isinstance(data[0], str) else None
+        if event in CLIENT_EVENTS:
+            if id is not None:
+                await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+                return
+            result = await server._trigger_event(event, namespace, sid, *data[1:])
+        else:
+            name = repr(data[0])[:100] if data else "nothing"
+            result = {"ok": False, "error": UnknownEvent(f"No such event: {name}.").as_dict()}
+            if id is not None:
+                await server._send_packet(
+                    eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=[result])
+                )
+                return
         if isinstance(result, dict) and result.get("ok") is False:
-            await server.emit("error", {**result["error"], "event": data[0]}, to=sid, namespace=namespace)
+            event_name = event if event is not None else str(data[0] if data else "")[:100]
+            await server.emit("error", {**result["error"], "event": event_name}, to=sid, namespace=namespace)
 
     async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
         # Every packet to a connection passes here, whichever manager fanned it out: count message deliveries.
