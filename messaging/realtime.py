@@ -21,13 +21,14 @@ from accounts.models import User
 from chatbackend.db import db
 from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
 from chatbackend.validation import parse
+from messaging import changes
 from messaging import services as messaging_services
 from messaging.delivery import adeliver_message, room_channel, user_channel
-from messaging.serializers import MessageOut, RoomRefIn, SendMessageIn, TypingIn
+from messaging.serializers import LeaveRoomIn, MessageOut, RoomMarkReadIn, RoomRefIn, SendMessageIn, TypingIn
 from presence import services as presence
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
-from rooms.api import RoomOut
+from rooms.serializers import RoomOut
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         user, expires_at = await self._authenticate(environ, auth)
         await self._start_presence()
-        await self.save_session(sid, {"user": user, "expires_at": expires_at, "rooms": set()})
+        await self.save_session(sid, {"user": user, "expires_at": expires_at})
         await self.enter_room(sid, user_channel(user.id))
         if await presence.connection_opened(user_id=user.id, sid=sid):
             await self._announce_status(user.id, "online")
@@ -136,19 +137,28 @@ class ChatNamespace(socketio.AsyncNamespace):
         session = await self.get_session(sid)
         room = await db(rooms_services.subscribe)(user=session["user"], room_id=payload["roomId"])
         await self.enter_room(sid, room_channel(room.id))
-        session["rooms"].add(room.id)
         return {"room": RoomOut(room).data}
 
     @chat_event
     async def on_leave_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(RoomRefIn, data)
+        payload = parse(LeaveRoomIn, data)
         session = await self.get_session(sid)
         room_id = payload["roomId"]
+        if payload["leave"]:  # ends the membership; the service unsubscribes every connection of the user
+            await db(rooms_services.leave_room)(user=session["user"], room_id=room_id)
         if (sid, room_id) in self._typing_timers:
             await self._stop_typing(sid, session["user"].id, room_id)
         await self.leave_room(sid, room_channel(room_id))
-        session["rooms"].discard(room_id)
         return {"roomId": room_id}
+
+    @chat_event
+    async def on_mark_read(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(RoomMarkReadIn, data)
+        session = await self.get_session(sid)
+        position = await db(changes.mark_read)(
+            user=session["user"], room_id=payload["roomId"], message_id=payload["messageId"]
+        )
+        return {"roomId": payload["roomId"], "lastReadMessageId": position}
 
     @chat_event
     async def on_send_message(self, sid: str, data: Any) -> dict[str, Any]:
@@ -170,7 +180,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         session = await self.get_session(sid)
         user: User = session["user"]
         room_id = payload["roomId"]
-        if room_id not in session["rooms"]:  # subscribing checked access; otherwise ask the one rule
+        # Subscribed connections passed the access check; a removed member's connections are unsubscribed at once.
+        if room_channel(room_id) not in self.rooms(sid):
             await db(rooms_services.member_room)(user=user, room_id=room_id)
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:

@@ -48,3 +48,13 @@ async def reap_dead_processes() -> dict[int, datetime]:
 
 async def online_user_ids(user_ids: list[int]) -> set[int]:
     return await presence_store().online_user_ids(user_ids)
+
+
+async def connection_sids(*, user_id: int) -> list[str]:
+    """The Socket.IO sids of every open connection of the user, in any process."""
+    return await presence_store().connection_sids(user_id)
+
+
+def online_user_ids_sync(user_ids: list[int]) -> set[int]:
+    """From sync code (a REST view): which of these users are online."""
+    return presence_store().online_user_ids_sync(user_ids)
