@@ -180,8 +180,6 @@ CHAT = {
     "NAME_MAX_LENGTH": 100,
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,
-    # GET /api/rooms counts unread messages among each room's newest this many: bounded work per room.
-    "UNREAD_COUNT_CAP": 1000,
     "REACTION_MAX_LENGTH": 32,
     "MESSAGE_RATE_LIMIT": env.int("MESSAGE_RATE_LIMIT", default=5),
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),

@@ -18,7 +18,7 @@ from messaging.delivery import message_event, publish_on_commit, room_channel
 from messaging.models import Message, Reaction
 from messaging.selectors import get_message
 from rooms.models import RoomMember
-from rooms.services import member_room, require_role
+from rooms.services import advance_read_position, member_room, require_role
 
 
 def _member_message(user: User, message_id: int, *, lock: bool = False) -> Message:
@@ -123,14 +123,13 @@ def mark_read(*, user: User, room_id: int, message_id: int) -> int:
     the room see `read_receipt`.
     """
     room = member_room(user=user, room_id=room_id)
-    if not Message.objects.filter(id=message_id, room_id=room.id).exists():
+    message = Message.objects.filter(id=message_id, room_id=room.id).only("id", "seq").first()
+    if message is None:
         raise MessageNotFound()
     with transaction.atomic():
-        membership = RoomMember.objects.select_for_update().get(room=room, user=user)
-        if membership.last_read_message_id is not None and membership.last_read_message_id >= message_id:
-            return membership.last_read_message_id
-        membership.last_read_message_id = message_id
-        membership.save(update_fields=["last_read_message_id"])
-        event = {"roomId": room.id, "userId": user.id, "messageId": message_id}
+        if not advance_read_position(room_id=room.id, user_id=user.id, message_id=message.id, seq=message.seq):
+            position = RoomMember.objects.values_list("last_read_message_id", flat=True).get(room=room, user=user)
+            return int(position or message.id)
+        event = {"roomId": room.id, "userId": user.id, "messageId": message.id}
         publish_on_commit("read_receipt", event, to=room_channel(room.id))
-    return message_id
+    return message.id

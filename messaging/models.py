@@ -12,6 +12,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set by clients that retry sends: (room, sender, client_msg_id) is stored once.
     client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
+    seq = models.BigIntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Soft delete: content is emptied and the tombstone stays in history.
     deleted_at = models.DateTimeField(null=True, blank=True)

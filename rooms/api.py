@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,21 +12,10 @@ from accounts.authentication import current_user
 from chatbackend.schema import errors
 from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, parse
 from messaging.selectors import history_limit
+from messaging.serializers import MessageOut
 from rooms import direct, moderation, selectors, services
-from rooms.models import Room, RoomBan
+from rooms.models import RoomBan
 from rooms.serializers import MemberOut, RoomOut
-
-
-class LastMessageOut(serializers.Serializer[Any]):
-    """The newest message of a room, read from the room list's annotations (no reactions: see history)."""
-
-    id = serializers.IntegerField()
-    roomId = serializers.IntegerField()
-    senderId = serializers.IntegerField()
-    content = serializers.CharField()
-    createdAt = serializers.DateTimeField()
-    editedAt = serializers.DateTimeField(allow_null=True)
-    deletedAt = serializers.DateTimeField(allow_null=True)
 
 
 class RoomSummaryOut(RoomOut):
@@ -35,26 +24,11 @@ class RoomSummaryOut(RoomOut):
     isDirect = serializers.BooleanField(source="is_direct")
     role = serializers.CharField()
     lastReadMessageId = serializers.IntegerField(source="last_read_message_id", allow_null=True)
-    unreadCount = serializers.IntegerField(source="unread_count", help_text="Capped at 1000: 1000 means 1000+.")
-    lastMessage = serializers.SerializerMethodField()
+    unreadCount = serializers.IntegerField(source="unread_count", help_text="Messages after the read position.")
+    lastMessage = MessageOut(source="last_message", allow_null=True, read_only=True)
 
     class Meta(RoomOut.Meta):
         fields = [*RoomOut.Meta.fields, "isDirect", "role", "lastReadMessageId", "unreadCount", "lastMessage"]
-
-    @extend_schema_field(LastMessageOut(allow_null=True))
-    def get_lastMessage(self, room: Room) -> dict[str, Any] | None:  # noqa: N802 - the JSON name
-        if room.last_message_id is None:  # type: ignore[attr-defined]
-            return None
-        values = {
-            "id": room.last_message_id,  # type: ignore[attr-defined]
-            "roomId": room.id,
-            "senderId": room.last_message_sender_id,  # type: ignore[attr-defined]
-            "content": room.last_message_content,  # type: ignore[attr-defined]
-            "createdAt": room.last_message_created_at,  # type: ignore[attr-defined]
-            "editedAt": room.last_message_edited_at,  # type: ignore[attr-defined]
-            "deletedAt": room.last_message_deleted_at,  # type: ignore[attr-defined]
-        }
-        return dict(LastMessageOut(values).data)
 
 
 class CreateRoomIn(serializers.Serializer[Any]):

@@ -23,6 +23,12 @@ class Room(models.Model):
     is_direct = models.BooleanField(default=False)
     # "<smaller user id>:<larger user id>" for direct rooms: the unique key that makes creating one idempotent.
     direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    # How many messages were ever sent here: the `seq` of the newest. Unread = this minus a member's read_seq.
+    message_seq = models.BigIntegerField(default=0)
+    # Kept by every path that stores messages, so that the room list joins it instead of searching for it.
+    last_message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "rooms"
@@ -44,6 +50,8 @@ class RoomMember(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     # The newest message this member has read; only moves forward. Unread = newer messages of others.
     last_read_message_id = models.BigIntegerField(null=True, blank=True)
+    # The `seq` of that message (0: nothing read), so that unread counts are a subtraction, not a count.
+    read_seq = models.BigIntegerField(default=0)
 
     RANKS = {Role.OWNER: 3, Role.ADMIN: 2, Role.MEMBER: 1}
 

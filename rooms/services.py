@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from accounts.models import User
 from chatbackend.errors import (
@@ -161,3 +162,24 @@ def _hand_on_ownership(room_id: int) -> None:
     successor.role = RoomMember.Role.OWNER
     successor.save(update_fields=["role"])
     publish_on_commit("member_updated", member_event(successor), to=room_channel(room_id))
+
+
+def reserve_message_seqs(*, room_id: int, count: int = 1) -> int:
+    """Take the next `count` positions of the room's message sequence; returns the first. Call in a transaction:
+    the room row stays locked until it commits, so positions are never handed out twice and a room's messages
+    are stored one transaction at a time (ids and positions rise together)."""
+    Room.objects.filter(id=room_id).update(message_seq=F("message_seq") + count)
+    return int(Room.objects.values_list("message_seq", flat=True).get(id=room_id)) - count + 1
+
+
+def record_last_message(*, room_id: int, message_id: int) -> None:
+    """Point the room at its newest message (in the transaction that reserved its position)."""
+    Room.objects.filter(id=room_id).update(last_message_id=message_id)
+
+
+def advance_read_position(*, room_id: int, user_id: int, message_id: int, seq: int) -> bool:
+    """Move a member's read position forward to this message; False if it already was at or past it."""
+    moved = RoomMember.objects.filter(room_id=room_id, user_id=user_id, read_seq__lt=seq).update(
+        read_seq=seq, last_read_message_id=message_id
+    )
+    return bool(moved)
