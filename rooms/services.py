@@ -73,10 +73,11 @@ def add_member(*, user: User, room: Room) -> bool:
         return False
     if room.is_direct:
         raise NotRoomMember()
-    if RoomBan.objects.filter(room=room, user=user).exists():
-        raise Banned()
     try:
         with transaction.atomic():
+            locked_room(room.id)  # a concurrent ban either sees this membership or is seen by this check
+            if RoomBan.objects.filter(room=room, user=user).exists():
+                raise Banned()
             membership = RoomMember.objects.create(room=room, user=user)
     except IntegrityError:  # the other concurrent join stored the same membership
         return False
