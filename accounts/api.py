@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import profiles, services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
@@ -24,6 +24,21 @@ class UserOut(serializers.ModelSerializer[User]):
     class Meta:
         model = User
         fields = ["id", "name", "email", "lastSeen", "createdAt"]
+
+
+class PublicUserOut(serializers.ModelSerializer[User]):
+    """What a co-member sees: no email."""
+
+    lastSeen = serializers.DateTimeField(source="last_seen", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "lastSeen", "createdAt"]
+
+
+class ProfileIn(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=10_000)
 
 
 class RegisterIn(serializers.Serializer[Any]):
@@ -86,3 +101,14 @@ class Me(APIView):
     @extend_schema(responses={200: UserOut, **errors(401)})
     def get(self, request: Request) -> Response:
         return Response(UserOut(current_user(request)).data)
+
+    @extend_schema(request=ProfileIn, responses={200: UserOut, **errors(400, 401, 415)})
+    def patch(self, request: Request) -> Response:
+        payload = parse(ProfileIn, request.data)
+        return Response(UserOut(profiles.update_profile(user=current_user(request), name=payload["name"])).data)
+
+
+class UserProfile(APIView):
+    @extend_schema(responses={200: PublicUserOut, **errors(401, 404)})
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(PublicUserOut(profiles.public_profile(viewer=current_user(request), user_id=user_id)).data)

@@ -89,6 +89,24 @@ class InvalidInviteCode(ChatError):
     default_message = "The invite code is not valid for this room."
 
 
+class InsufficientRole(ChatError):
+    code = "insufficient_role"
+    status = 403
+    default_message = "Your role in this room does not allow this."
+
+
+class Banned(ChatError):
+    code = "banned"
+    status = 403
+    default_message = "You are banned from this room."
+
+
+class NotMessageSender(ChatError):
+    code = "not_message_sender"
+    status = 403
+    default_message = "Only the sender may change this message."
+
+
 class NotFound(ChatError):
     code = "not_found"
     status = 404
@@ -99,6 +117,24 @@ class RoomNotFound(ChatError):
     code = "room_not_found"
     status = 404
     default_message = "The room does not exist."
+
+
+class MessageNotFound(ChatError):
+    code = "message_not_found"
+    status = 404
+    default_message = "The message does not exist."
+
+
+class UserNotFound(ChatError):
+    code = "user_not_found"
+    status = 404
+    default_message = "The user does not exist or shares no room with you."
+
+
+class MemberNotFound(ChatError):
+    code = "member_not_found"
+    status = 404
+    default_message = "The user is not a member of this room."
 
 
 class InviteCodeNotFound(ChatError):
@@ -122,6 +158,16 @@ class Conflict(ChatError):
 class EmailTaken(Conflict):
     code = "email_taken"
     default_message = "An account with this email already exists."
+
+
+class MessageDeleted(Conflict):
+    code = "message_deleted"
+    default_message = "The message has been deleted."
+
+
+class DirectRoom(Conflict):
+    code = "direct_room"
+    default_message = "A direct-message room has exactly its two users and cannot be changed this way."
 
 
 class PayloadTooLarge(ChatError):

@@ -227,6 +227,7 @@ CHAT = {
     "NAME_MAX_LENGTH": 100,
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,
+    "REACTION_MAX_LENGTH": 32,
     "MESSAGE_RATE_LIMIT": env.int("MESSAGE_RATE_LIMIT", default=5),
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),
     # Threads (and so DB connections) that run ORM work for the Socket.IO handlers of one process.

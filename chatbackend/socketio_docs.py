@@ -43,8 +43,10 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "leave_room",
         "client → server",
-        "{roomId: int}",
-        "Unsubscribe this connection from a room; the membership stays. Clears the caller's typing there.",
+        "{roomId: int, leave?: boolean}",
+        "Unsubscribe this connection from a room; the membership stays, unless `leave: true`, which also ends the "
+        "membership (like POST /api/rooms/:roomId/leave: every connection of the user leaves, the room gets "
+        "member_left, and the last owner hands ownership on). Clears the caller's typing there.",
         "{ok: true, roomId}",
         COMMON,
         "socket.emit('leave_room', {roomId: 1}, (ack) => {})",
@@ -70,6 +72,16 @@ EVENTS: tuple[Event, ...] = (
         "socket.emit('typing', {roomId: 1, isTyping: true})",
     ),
     Event(
+        "mark_read",
+        "client → server",
+        "{roomId: int, messageId: int}",
+        "Mark the room read up to this message (the read position only moves forward); co-members get "
+        "read_receipt. REST twin: POST /api/rooms/:roomId/read.",
+        "{ok: true, roomId, lastReadMessageId}",
+        ("room_not_found", "not_room_member", "message_not_found", *COMMON),
+        "socket.emit('mark_read', {roomId: 1, messageId: 42}, (ack) => {})",
+    ),
+    Event(
         "receive_message",
         "server → client",
         "{id, roomId, senderId, content, createdAt}",
@@ -86,6 +98,60 @@ EVENTS: tuple[Event, ...] = (
         "server → client",
         "{roomId, userId, isTyping}",
         "To the other connections subscribed to the room, never back to the typer's own connection.",
+    ),
+    Event(
+        "member_joined",
+        "server → client",
+        "{roomId, userId, name, role}",
+        "To the room's subscribed connections: a user became a member.",
+    ),
+    Event(
+        "member_left",
+        "server → client",
+        "{roomId, userId, reason: 'left' | 'removed' | 'banned'}",
+        "To the room's subscribed connections: a membership ended; the user's connections left the room.",
+    ),
+    Event(
+        "member_updated",
+        "server → client",
+        "{roomId, userId, name, role}",
+        "To the room's subscribed connections: a member's role changed (also when ownership is handed on).",
+    ),
+    Event(
+        "read_receipt",
+        "server → client",
+        "{roomId, userId, messageId}",
+        "To the room's subscribed connections: a member read the room up to that message.",
+    ),
+    Event(
+        "message_updated",
+        "server → client",
+        "message with editedAt",
+        "To the room's subscribed connections: the sender edited a message.",
+    ),
+    Event(
+        "message_deleted",
+        "server → client",
+        "message with content '' and deletedAt",
+        "To the room's subscribed connections: a message was deleted (its tombstone stays in history).",
+    ),
+    Event(
+        "reaction_updated",
+        "server → client",
+        "{roomId, messageId, userId, emoji, added, reactions: {emoji: count}}",
+        "To the room's subscribed connections: a reaction was added or removed.",
+    ),
+    Event(
+        "room_updated",
+        "server → client",
+        "{room}",
+        "To the room's subscribed connections: the room was renamed or its invite code rotated.",
+    ),
+    Event(
+        "user_updated",
+        "server → client",
+        "{userId, name}",
+        "To the user's co-members: the user changed their profile name.",
     ),
     Event(
         "error",

@@ -11,12 +11,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.authentication import token_pair
 from accounts.models import User
 from messaging.models import Message
 from rooms.models import Room, RoomMember
+from rooms.services import record_last_message, reserve_message_seqs
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
@@ -42,7 +44,14 @@ def make_room(
 
 
 def make_messages(room: Room, sender: User, count: int, *, prefix: str = "message") -> list[Message]:
-    return Message.objects.bulk_create(Message(room=room, sender=sender, content=f"{prefix} {i}") for i in range(count))
+    """Store messages in bulk, with their room sequence positions (not read by the sender: see send_message)."""
+    with transaction.atomic():
+        first = reserve_message_seqs(room_id=room.id, count=count)
+        messages = Message.objects.bulk_create(
+            Message(room=room, sender=sender, content=f"{prefix} {i}", seq=first + i) for i in range(count)
+        )
+        record_last_message(room_id=room.id, message_id=Message.objects.filter(room=room).latest("id").id)
+    return messages
 
 
 def token_for(user: User) -> str:

@@ -1,4 +1,4 @@
-"""REST entry points of messaging: a room's history, and sending through REST."""
+"""REST entry points of messaging: a room's history, sending, editing, deleting, reactions and read state."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -9,9 +9,9 @@ from rest_framework.views import APIView
 from accounts.authentication import current_user
 from chatbackend.schema import errors
 from chatbackend.validation import parse
-from messaging import selectors, services
+from messaging import changes, selectors, services
 from messaging.delivery import deliver_message_on_commit
-from messaging.serializers import MessageIn, MessageOut
+from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn
 
 HistoryPageOut = inline_serializer(
     "HistoryPageOut",
@@ -52,3 +52,56 @@ class RoomMessages(APIView):
         if created:
             deliver_message_on_commit(message)
         return Response(MessageOut(message).data, status=201 if created else 200)
+
+
+ReadStateOut = inline_serializer(
+    "ReadStateOut", {"roomId": serializers.IntegerField(), "lastReadMessageId": serializers.IntegerField()}
+)
+
+
+class MessageDetail(APIView):
+    @extend_schema(
+        operation_id="messages_edit",
+        request=EditMessageIn,
+        responses={200: MessageOut, **errors(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, message_id: int) -> Response:
+        payload = parse(EditMessageIn, request.data)
+        message = changes.edit_message(editor=current_user(request), message_id=message_id, content=payload["content"])
+        return Response(MessageOut(message).data)
+
+    @extend_schema(operation_id="messages_delete", responses={200: MessageOut, **errors(401, 403, 404, 409)})
+    def delete(self, request: Request, message_id: int) -> Response:
+        message = changes.delete_message(deleter=current_user(request), message_id=message_id)
+        return Response(MessageOut(message).data)
+
+
+class MessageReactions(APIView):
+    @extend_schema(
+        operation_id="messages_reactions_add",
+        request=ReactionIn,
+        responses={200: MessageOut, **errors(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, message_id: int) -> Response:
+        payload = parse(ReactionIn, request.data)
+        message = changes.react(user=current_user(request), message_id=message_id, emoji=payload["emoji"], add=True)
+        return Response(MessageOut(message).data)
+
+
+class MessageReaction(APIView):
+    @extend_schema(
+        operation_id="messages_reactions_remove", responses={200: MessageOut, **errors(400, 401, 403, 404, 409)}
+    )
+    def delete(self, request: Request, message_id: int, emoji: str) -> Response:
+        message = changes.react(user=current_user(request), message_id=message_id, emoji=emoji, add=False)
+        return Response(MessageOut(message).data)
+
+
+class RoomRead(APIView):
+    @extend_schema(
+        operation_id="rooms_mark_read", request=MarkReadIn, responses={200: ReadStateOut, **errors(400, 401, 403, 404)}
+    )
+    def post(self, request: Request, room_id: int) -> Response:
+        payload = parse(MarkReadIn, request.data)
+        position = changes.mark_read(user=current_user(request), room_id=room_id, message_id=payload["messageId"])
+        return Response({"roomId": room_id, "lastReadMessageId": position})

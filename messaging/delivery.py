@@ -1,7 +1,8 @@
 """Turning stored state into Socket.IO events and handing them to whoever delivers them.
 
 Every path that creates a message (socket send, REST send, management command) ends here, so they all emit the
-same event to the same receivers. Events leave only after the write is committed.
+same event to the same receivers. Events leave only after the write is committed: services call
+`publish_on_commit` (Zulip's send_event_on_commit), whichever entry point called them.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from django.db import transaction
 from chatbackend.metrics import MESSAGES_STORED
 from messaging.models import Message
 from messaging.serializers import MessageOut
+from presence.services import connection_sids
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,25 @@ class Hub:
         assert self.server is not None, "the Socket.IO server is not attached"
         await self.server.emit(event, data, to=to, skip_sid=skip_sid)
 
+    async def unsubscribe_user(self, user_id: int, room_id: int) -> None:
+        """Take every open connection of a user, in any process, out of a room's Socket.IO room.
+
+        The presence store knows the user's connections across processes; python-socketio's Redis manager relays
+        `leave_room` of a connection held by another process to that process, so this works in one process and
+        in many alike.
+        """
+        assert self.server is not None, "the Socket.IO server is not attached"
+        for sid in await connection_sids(user_id=user_id):
+            await self.server.leave_room(sid, room_channel(room_id), namespace="/")
+
+    def run_from_sync(self, coroutine: Any) -> bool:
+        """Run a coroutine on the server's loop from a worker thread and wait for it; False without a server."""
+        if self.server is not None and self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+            return True
+        coroutine.close()
+        return False
+
     def emit_from_sync(self, event: str, data: Any, *, to: str | list[str]) -> None:
         """Emit from a worker thread or a process without a server; waits until the event is handed over."""
         if self.server is not None and self.loop is not None and self.loop.is_running():
@@ -90,3 +111,26 @@ def deliver_message_on_commit(message: Message) -> None:
     payload = message_event(message)
     channel = room_channel(message.room_id)
     transaction.on_commit(lambda: hub.emit_from_sync("receive_message", payload, to=channel))
+
+
+def publish_on_commit(event: str, payload: dict[str, Any], *, to: str | list[str]) -> None:
+    """From sync code (a service): emit the event once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: hub.emit_from_sync(event, payload, to=to))
+
+
+def unsubscribe_user_on_commit(*, user_id: int, room_id: int) -> None:
+    """Once committed, take the user's open connections (every process) out of the room's live events.
+
+    Without a server in this process (a management command, the admin under WSGI) nothing is unsubscribed live;
+    the connections still lose access, as every later event checks membership.
+    """
+
+    def unsubscribe() -> None:
+        if not hub.run_from_sync(hub.unsubscribe_user(user_id, room_id)):
+            logger.debug("no Socket.IO server in this process: user %s not unsubscribed live", user_id)
+
+    transaction.on_commit(unsubscribe)
+
+
+def member_channels(user_ids: list[int]) -> list[str]:
+    return [user_channel(user_id) for user_id in user_ids]

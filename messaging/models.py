@@ -12,6 +12,14 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set by clients that retry sends: (room, sender, client_msg_id) is stored once.
     client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
+    seq = models.BigIntegerField(default=0)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Soft delete: content is emptied and the tombstone stays in history.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # {emoji: count}, rewritten from the Reaction rows under a row lock on every change, so that history pages
+    # show counts without a query per page.
+    reactions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "messages"
@@ -26,3 +34,24 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} in {self.room_id} by {self.sender_id}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+    # The emoji's UTF-8 bytes in hex. utf8mb4_unicode_ci weighs most emoji equal (all characters outside the
+    # BMP compare equal), so uniqueness and grouping use this ASCII key, never the emoji column.
+    emoji_key = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "message_reactions"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user", "emoji_key"], name="reactions_message_user_emoji_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

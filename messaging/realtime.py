@@ -24,14 +24,22 @@ from chatbackend.errors import ChatError, NotAuthenticated, as_chat_error
 from chatbackend.logcontext import bind_request_id, request_id
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
 from chatbackend.validation import parse
+from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
 from messaging.delivery import adeliver_message, room_channel, room_id_of_channel, user_channel
-from messaging.serializers import JoinRoomIn, MessageOut, RoomRefIn, SendMessageIn, TypingIn
+from messaging.serializers import (
+    JoinRoomIn,
+    LeaveRoomIn,
+    MessageOut,
+    RoomMarkReadIn,
+    SendMessageIn,
+    TypingIn,
+)
 from presence import services as presence
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
-from rooms.api import RoomOut
+from rooms.serializers import RoomOut
 
 logger = logging.getLogger(__name__)
 event_logger = logging.getLogger("chatbackend.events")
@@ -51,10 +59,10 @@ class UnknownEvent(ChatError):
     default_message = "No such event."
 
 
-# The events a client may send. Anything else is refused before dispatch: python-socketio's namespace would
-# otherwise run `on_connect` or `on_disconnect` for a client's plain "connect"/"disconnect" event, and answer an
-# unknown event's ack with nothing at all.
-CLIENT_EVENTS = frozenset({"join_room", "leave_room", "send_message", "typing"})
+# The events a client may send: the handlers wrapped by @chat_event (filled in below ChatNamespace). Anything else
+# is refused before dispatch: python-socketio's namespace would otherwise run `on_connect` or `on_disconnect` for a
+# client's plain "connect"/"disconnect" event, and answer an unknown event's ack with nothing at all.
+CLIENT_EVENTS: frozenset[str] = frozenset()
 
 
 class ChatServer(socketio.AsyncServer):
@@ -121,6 +129,7 @@ def chat_event(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
         finally:
             request_id.reset(token)
 
+    run.client_event = True  # type: ignore[attr-defined]
     return run
 
 
@@ -174,7 +183,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         except Exception as exc:  # over the connection cap, or Redis unreachable
             self._connections.pop(sid, None)
             raise refusal(exc) from exc
-        await self.save_session(sid, {"user": user, "expires_at": expires_at, "rooms": set()})
+        await self.save_session(sid, {"user": user, "expires_at": expires_at})
         metrics.CONNECTED_SOCKETS.inc()
         event_logger.info("connect user %s", user.id)
         await self.enter_room(sid, user_channel(user.id))
@@ -223,7 +232,6 @@ class ChatNamespace(socketio.AsyncNamespace):
         user = session["user"]
         room = await db(rooms_services.subscribe)(user=user, room_id=payload["roomId"])
         await self.enter_room(sid, room_channel(room.id))
-        session["rooms"].add(room.id)
         ack: dict[str, Any] = {"room": RoomOut(room).data}
         if payload["after"] is not None:
             # Subscribed first, then read: a message stored meanwhile may come both ways (clients dedupe by
@@ -237,14 +245,24 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_leave_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(RoomRefIn, data)
+        payload = parse(LeaveRoomIn, data)
         session = await self.get_session(sid)
         room_id = payload["roomId"]
+        if payload["leave"]:  # ends the membership; the service unsubscribes every connection of the user
+            await db(rooms_services.leave_room)(user=session["user"], room_id=room_id)
         if (sid, room_id) in self._typing_timers:
             await self._stop_typing(sid, session["user"].id, room_id)
         await self.leave_room(sid, room_channel(room_id))
-        session["rooms"].discard(room_id)
         return {"roomId": room_id}
+
+    @chat_event
+    async def on_mark_read(self, sid: str, data: Any) -> dict[str, Any]:
+        payload = parse(RoomMarkReadIn, data)
+        session = await self.get_session(sid)
+        position = await db(changes.mark_read)(
+            user=session["user"], room_id=payload["roomId"], message_id=payload["messageId"]
+        )
+        return {"roomId": payload["roomId"], "lastReadMessageId": position}
 
     @chat_event
     async def on_send_message(self, sid: str, data: Any) -> dict[str, Any]:
@@ -266,7 +284,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         session = await self.get_session(sid)
         user: User = session["user"]
         room_id = payload["roomId"]
-        if room_id not in session["rooms"]:  # subscribing checked access; otherwise ask the one rule
+        # Subscribed connections passed the access check; a removed member's connections are unsubscribed at once.
+        if room_channel(room_id) not in self.rooms(sid):
             await db(rooms_services.member_room)(user=user, room_id=room_id)
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
@@ -360,6 +379,11 @@ class ChatNamespace(socketio.AsyncNamespace):
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+CLIENT_EVENTS = frozenset(
+    name.removeprefix("on_") for name, member in vars(ChatNamespace).items() if getattr(member, "client_event", False)
+)
 
 
 def build_server() -> ChatServer:

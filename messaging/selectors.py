@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts.models import User
-from chatbackend.errors import ValidationFailed
+from chatbackend.errors import MessageNotFound, ValidationFailed
 from messaging.models import Message
 from rooms.selectors import get_room
 from rooms.services import require_readable
@@ -83,3 +83,13 @@ def history_page(
     has_more = len(page) > limit
     page = page[:limit]
     return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id, direction) if has_more else None)
+
+
+def get_message(message_id: int) -> Message:
+    """The message with this id (tombstones included); raises MessageNotFound."""
+    if not 0 < message_id < 2**63:
+        raise MessageNotFound()
+    try:
+        return Message.objects.get(id=message_id)
+    except Message.DoesNotExist as exc:
+        raise MessageNotFound() from exc

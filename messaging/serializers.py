@@ -12,10 +12,15 @@ class MessageOut(serializers.ModelSerializer[Message]):
     roomId = serializers.IntegerField(source="room_id")
     senderId = serializers.IntegerField(source="sender_id")
     createdAt = serializers.DateTimeField(source="created_at")
+    editedAt = serializers.DateTimeField(source="edited_at", allow_null=True)
+    deletedAt = serializers.DateTimeField(source="deleted_at", allow_null=True)
+    reactions = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Emoji to the number of users who reacted with it."
+    )
 
     class Meta:
         model = Message
-        fields = ["id", "roomId", "senderId", "content", "createdAt"]
+        fields = ["id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"]
 
 
 class MessageIn(serializers.Serializer[Any]):
@@ -41,3 +46,25 @@ class JoinRoomIn(RoomRefIn):
 
 class TypingIn(RoomRefIn):
     isTyping = StrictBooleanField()
+
+
+class EditMessageIn(serializers.Serializer[Any]):
+    content = StrictCharField(max_length=100_000)
+
+
+class ReactionIn(serializers.Serializer[Any]):
+    emoji = StrictCharField(max_length=1_000)
+
+
+class MarkReadIn(serializers.Serializer[Any]):
+    messageId = StrictIdField()
+
+
+class RoomMarkReadIn(MarkReadIn):
+    roomId = StrictIdField()
+
+
+class LeaveRoomIn(RoomRefIn):
+    """`leave_room`: unsubscribe this connection; with `leave: true`, also end the membership."""
+
+    leave = StrictBooleanField(required=False, default=False)

@@ -9,7 +9,7 @@ from chatbackend.validation import clean_text
 from messaging.models import Message
 from messaging.ratelimit import rate_limiter
 from rooms.selectors import get_room
-from rooms.services import require_member
+from rooms.services import advance_read_position, record_last_message, require_member, reserve_message_seqs
 
 CLIENT_MSG_ID_MAX_LENGTH = 64
 
@@ -36,7 +36,13 @@ def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str
     rate_limiter().hit(sender.id, room.id)
     try:
         with transaction.atomic():
-            message = Message.objects.create(room=room, sender=sender, content=content, client_msg_id=client_msg_id)
+            seq = reserve_message_seqs(room_id=room.id)
+            message = Message.objects.create(
+                room=room, sender=sender, content=content, client_msg_id=client_msg_id, seq=seq
+            )
+            record_last_message(room_id=room.id, message_id=message.id)
+            # Writing in a room reads it: the sender's own messages are never unread.
+            advance_read_position(room_id=room.id, user_id=sender.id, message_id=message.id, seq=seq)
     except IntegrityError:
         earlier = _earlier_send(sender_id=sender.id, room_id=room.id, client_msg_id=client_msg_id)
         if earlier is None:

@@ -103,3 +103,13 @@ async def heartbeat(*, connections: int, room_ids: set[int], messages_stored: in
     publisher = live_stats_publisher()
     if publisher is not None:
         await publisher.publish(connections=connections, room_ids=room_ids, messages_stored=messages_stored)
+
+
+async def connection_sids(*, user_id: int) -> list[str]:
+    """The Socket.IO sids of every open connection of the user, in any process."""
+    return await presence_store().connection_sids(user_id)
+
+
+def online_user_ids_sync(user_ids: list[int]) -> set[int]:
+    """From sync code (a REST view): which of these users are online."""
+    return presence_store().online_user_ids_sync(user_ids)

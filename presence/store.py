@@ -8,6 +8,7 @@ which runs no disconnect handler), the survivors reap its connections once its h
 import uuid
 from typing import Protocol
 
+import redis
 import redis.asyncio as aioredis
 
 
@@ -27,6 +28,12 @@ class PresenceStore(Protocol):
 
     async def process_connections(self) -> set[tuple[int, str]]:
         """The (user id, sid) pairs recorded for this process."""
+
+    async def connection_sids(self, user_id: int) -> list[str]:
+        """The sids of the user's open connections, across processes."""
+
+    def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
+        """`online_user_ids` for sync code running outside the event loop."""
 
     async def heartbeat(self) -> None:
         """Tell the other processes that this one is alive."""
@@ -67,6 +74,13 @@ class MemoryPresenceStore:
 
     async def process_connections(self) -> set[tuple[int, str]]:
         return {(user_id, sid) for user_id, sids in self._connections.items() for sid in sids}
+
+    async def connection_sids(self, user_id: int) -> list[str]:
+        return list(self._connections.get(user_id, ()))
+
+    def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
+        # Read from a request thread: single dict lookups, atomic under the GIL.
+        return {user_id for user_id in user_ids if self._connections.get(user_id)}
 
     async def heartbeat(self) -> None:
         return None
@@ -126,6 +140,7 @@ return offline
 class RedisPresenceStore:
     def __init__(self, *, url: str, prefix: str, ttl_ms: int) -> None:
         self.client = aioredis.Redis.from_url(url)
+        self.sync_client = redis.Redis.from_url(url)  # for REST views, which run in threads
         self.prefix = prefix
         self.ttl_ms = ttl_ms
         self.process_id = uuid.uuid4().hex
@@ -170,6 +185,19 @@ class RedisPresenceStore:
         pairs = ((entry.decode() if isinstance(entry, bytes) else entry).split("|", 1) for entry in entries)
         return {(int(user_id), sid) for user_id, sid in pairs}
 
+    async def connection_sids(self, user_id: int) -> list[str]:
+        entries = await self.client.smembers(self._user_key(user_id))
+        return [(entry.decode() if isinstance(entry, bytes) else entry).partition("|")[2] for entry in entries]
+
+    def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
+        if not user_ids:
+            return set()
+        with self.sync_client.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.scard(self._user_key(user_id))
+            counts = pipe.execute()
+        return {user_id for user_id, count in zip(user_ids, counts, strict=True) if count}
+
     async def heartbeat(self) -> None:
         await self._heartbeat(keys=[self._processes_key], args=[self.process_id])
 
@@ -179,3 +207,4 @@ class RedisPresenceStore:
 
     async def close(self) -> None:
         await self.client.aclose()
+        self.sync_client.close()

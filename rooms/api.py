@@ -1,8 +1,8 @@
-"""REST entry points of rooms: list, create, join by id or by invite code."""
+"""REST entry points of rooms: list, create, join, leave, members, moderation and direct messages."""
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,20 +10,25 @@ from rest_framework.views import APIView
 
 from accounts.authentication import current_user
 from chatbackend.schema import errors
-from chatbackend.validation import StrictBooleanField, StrictCharField, parse
-from rooms import selectors, services
-from rooms.models import Room
+from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, parse
+from messaging.selectors import history_limit
+from messaging.serializers import MessageOut
+from rooms import direct, moderation, selectors, services
+from rooms.models import RoomBan
+from rooms.serializers import MemberOut, RoomOut
 
 
-class RoomOut(serializers.ModelSerializer[Room]):
-    isPrivate = serializers.BooleanField(source="is_private")
-    inviteCode = serializers.CharField(source="invite_code")
-    createdById = serializers.IntegerField(source="created_by_id")
-    createdAt = serializers.DateTimeField(source="created_at")
+class RoomSummaryOut(RoomOut):
+    """A room of GET /api/rooms: the room, plus the caller's role and read state and the newest message."""
 
-    class Meta:
-        model = Room
-        fields = ["id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"]
+    isDirect = serializers.BooleanField(source="is_direct")
+    role = serializers.CharField()
+    lastReadMessageId = serializers.IntegerField(source="last_read_message_id", allow_null=True)
+    unreadCount = serializers.IntegerField(source="unread_count", help_text="Messages after the read position.")
+    lastMessage = MessageOut(source="last_message", allow_null=True, read_only=True)
+
+    class Meta(RoomOut.Meta):
+        fields = [*RoomOut.Meta.fields, "isDirect", "role", "lastReadMessageId", "unreadCount", "lastMessage"]
 
 
 class CreateRoomIn(serializers.Serializer[Any]):
@@ -40,9 +45,9 @@ class JoinByCodeIn(serializers.Serializer[Any]):
 
 
 class Rooms(APIView):
-    @extend_schema(responses={200: RoomOut(many=True), **errors(401)})
+    @extend_schema(responses={200: RoomSummaryOut(many=True), **errors(401)})
     def get(self, request: Request) -> Response:
-        return Response(RoomOut(selectors.rooms_for_user(current_user(request)), many=True).data)
+        return Response(RoomSummaryOut(selectors.rooms_for_user(current_user(request)), many=True).data)
 
     @extend_schema(request=CreateRoomIn, responses={201: RoomOut, **errors(400, 401, 413, 415)})
     def post(self, request: Request) -> Response:
@@ -71,3 +76,134 @@ class JoinRoomByCode(APIView):
         payload = parse(JoinByCodeIn, request.data)
         room = services.join_room_by_code(user=current_user(request), invite_code=payload["inviteCode"])
         return Response(RoomOut(room).data)
+
+
+class RenameRoomIn(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=10_000)
+
+
+class RoleIn(serializers.Serializer[Any]):
+    role = StrictCharField(max_length=100)
+
+
+class DirectRoomIn(serializers.Serializer[Any]):
+    userId = StrictIdField()
+
+
+class BanOut(serializers.ModelSerializer[RoomBan]):
+    userId = serializers.IntegerField(source="user_id")
+    name = serializers.CharField(source="user.name")
+    bannedById = serializers.IntegerField(source="banned_by_id", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = RoomBan
+        fields = ["userId", "name", "bannedById", "createdAt"]
+
+
+RoomIdOut = inline_serializer("RoomIdOut", {"roomId": serializers.IntegerField()})
+MembersPageOut = inline_serializer(
+    "MembersPageOut", {"members": MemberOut(many=True), "nextCursor": serializers.CharField(allow_null=True)}
+)
+
+
+class RoomDetail(APIView):
+    @extend_schema(operation_id="rooms_retrieve", responses={200: RoomOut, **errors(401, 403, 404)})
+    def get(self, request: Request, room_id: int) -> Response:
+        room = selectors.get_room(room_id)
+        services.require_readable(current_user(request), room)
+        return Response(RoomOut(room).data)
+
+    @extend_schema(
+        operation_id="rooms_rename", request=RenameRoomIn, responses={200: RoomOut, **errors(400, 401, 403, 404, 409)}
+    )
+    def patch(self, request: Request, room_id: int) -> Response:
+        payload = parse(RenameRoomIn, request.data)
+        room = moderation.rename_room(actor=current_user(request), room_id=room_id, name=payload["name"])
+        return Response(RoomOut(room).data)
+
+
+class RoomInviteCode(APIView):
+    @extend_schema(
+        operation_id="rooms_rotate_invite_code", request=None, responses={200: RoomOut, **errors(401, 403, 404, 409)}
+    )
+    def post(self, request: Request, room_id: int) -> Response:
+        room = moderation.rotate_invite_code(actor=current_user(request), room_id=room_id)
+        return Response(RoomOut(room).data)
+
+
+class LeaveRoom(APIView):
+    @extend_schema(operation_id="rooms_leave", request=None, responses={200: RoomIdOut, **errors(401, 403, 404, 409)})
+    def post(self, request: Request, room_id: int) -> Response:
+        services.leave_room(user=current_user(request), room_id=room_id)
+        return Response({"roomId": room_id})
+
+
+class RoomMembers(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, description="nextCursor of the previous page (opaque)."),
+            OpenApiParameter("limit", int, description="Page size: default 50, at most 100."),
+        ],
+        responses={200: MembersPageOut, **errors(400, 401, 403, 404)},
+    )
+    def get(self, request: Request, room_id: int) -> Response:
+        room = selectors.get_room(room_id)
+        services.require_readable(current_user(request), room)
+        page = selectors.members_page(
+            room=room,
+            cursor=request.query_params.get("cursor") or None,
+            limit=history_limit(request.query_params.get("limit")),
+        )
+        return Response({"members": MemberOut(page.members, many=True).data, "nextCursor": page.next_cursor})
+
+
+class RoomMemberDetail(APIView):
+    @extend_schema(
+        operation_id="rooms_members_set_role",
+        request=RoleIn,
+        responses={200: MemberOut, **errors(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request: Request, room_id: int, user_id: int) -> Response:
+        payload = parse(RoleIn, request.data)
+        membership = moderation.set_member_role(
+            actor=current_user(request), room_id=room_id, user_id=user_id, role=payload["role"]
+        )
+        return Response(MemberOut(selectors.with_online([membership])[0]).data)
+
+    @extend_schema(operation_id="rooms_members_remove", responses={204: None, **errors(400, 401, 403, 404, 409)})
+    def delete(self, request: Request, room_id: int, user_id: int) -> Response:
+        moderation.remove_member(actor=current_user(request), room_id=room_id, user_id=user_id)
+        return Response(status=204)
+
+
+class RoomBans(APIView):
+    @extend_schema(operation_id="rooms_bans_list", responses={200: BanOut(many=True), **errors(401, 403, 404, 409)})
+    def get(self, request: Request, room_id: int) -> Response:
+        return Response(BanOut(moderation.bans_of(actor=current_user(request), room_id=room_id), many=True).data)
+
+
+class RoomBanDetail(APIView):
+    @extend_schema(
+        operation_id="rooms_bans_add", request=None, responses={200: BanOut, **errors(400, 401, 403, 404, 409)}
+    )
+    def put(self, request: Request, room_id: int, user_id: int) -> Response:
+        ban = moderation.ban_member(actor=current_user(request), room_id=room_id, user_id=user_id)
+        return Response(BanOut(ban).data)
+
+    @extend_schema(operation_id="rooms_bans_remove", responses={204: None, **errors(401, 403, 404, 409)})
+    def delete(self, request: Request, room_id: int, user_id: int) -> Response:
+        moderation.unban_member(actor=current_user(request), room_id=room_id, user_id=user_id)
+        return Response(status=204)
+
+
+class DirectRooms(APIView):
+    @extend_schema(
+        operation_id="dms_open",
+        request=DirectRoomIn,
+        responses={201: RoomOut, 200: RoomOut, **errors(400, 401, 404, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        payload = parse(DirectRoomIn, request.data)
+        room, created = direct.open_direct_room(user=current_user(request), other_user_id=payload["userId"])
+        return Response(RoomOut(room).data, status=201 if created else 200)

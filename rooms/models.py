@@ -19,6 +19,16 @@ class Room(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="RoomMember", related_name="rooms")
+    # A direct-message room: private, exactly its two users, no roles to moderate.
+    is_direct = models.BooleanField(default=False)
+    # "<smaller user id>:<larger user id>" for direct rooms: the unique key that makes creating one idempotent.
+    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    # How many messages were ever sent here: the `seq` of the newest. Unread = this minus a member's read_seq.
+    message_seq = models.BigIntegerField(default=0)
+    # Kept by every path that stores messages, so that the room list joins it instead of searching for it.
+    last_message = models.ForeignKey(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "rooms"
@@ -38,6 +48,16 @@ class RoomMember(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
+    # The newest message this member has read; only moves forward. Unread = newer messages of others.
+    last_read_message_id = models.BigIntegerField(null=True, blank=True)
+    # The `seq` of that message (0: nothing read), so that unread counts are a subtraction, not a count.
+    read_seq = models.BigIntegerField(default=0)
+
+    RANKS = {Role.OWNER: 3, Role.ADMIN: 2, Role.MEMBER: 1}
+
+    @property
+    def rank(self) -> int:
+        return self.RANKS[RoomMember.Role(self.role)]
 
     class Meta:
         db_table = "room_members"
@@ -47,3 +67,19 @@ class RoomMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.room_id} ({self.role})"
+
+
+class RoomBan(models.Model):
+    """A user who may not (re)join a room, by id, by invite code or by socket, until unbanned."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    banned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "room_bans"
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="room_bans_room_user_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} banned from {self.room_id}"

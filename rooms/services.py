@@ -5,12 +5,24 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from accounts.models import User
-from chatbackend.errors import InvalidInviteCode, InviteCodeNotFound, InviteCodeRequired, NotRoomMember, RateLimited
+from chatbackend.errors import (
+    Banned,
+    DirectRoom,
+    InsufficientRole,
+    InvalidInviteCode,
+    InviteCodeNotFound,
+    InviteCodeRequired,
+    NotRoomMember,
+    RateLimited,
+)
 from chatbackend.validation import clean_text
-from rooms.models import Room, RoomMember
+from messaging.delivery import publish_on_commit, room_channel, unsubscribe_user_on_commit
+from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import get_room, is_member
+from rooms.serializers import member_event
 
 INVITE_CODE_MAX_LENGTH = 32
 
@@ -37,6 +49,16 @@ def member_room(*, user: User, room_id: int) -> Room:
     return room
 
 
+def require_role(user: User, room: Room, *roles: RoomMember.Role) -> RoomMember:
+    """The user's membership, if it has one of these roles; raises NotRoomMember or InsufficientRole."""
+    membership = RoomMember.objects.filter(room=room, user=user).first()
+    if membership is None:
+        raise NotRoomMember()
+    if membership.role not in roles:
+        raise InsufficientRole()
+    return membership
+
+
 def require_readable(user: User, room: Room) -> None:
     """Public rooms are readable by any signed-in user, private rooms by members only."""
     if room.is_private:
@@ -44,14 +66,24 @@ def require_readable(user: User, room: Room) -> None:
 
 
 def add_member(*, user: User, room: Room) -> bool:
-    """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error."""
+    """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error.
+
+    The one gate of every way in (REST join by id or code, socket join): banned users and strangers to a direct
+    room are refused here. A new member is announced to the room with `member_joined`.
+    """
     if is_member(user_id=user.id, room_id=room.id):
         return False
+    if room.is_direct:
+        raise NotRoomMember()
     try:
         with transaction.atomic():
-            RoomMember.objects.create(room=room, user=user)
+            locked_room(room.id)  # a concurrent ban either sees this membership or is seen by this check
+            if RoomBan.objects.filter(room=room, user=user).exists():
+                raise Banned()
+            membership = RoomMember.objects.create(room=room, user=user)
     except IntegrityError:  # the other concurrent join stored the same membership
         return False
+    publish_on_commit("member_joined", member_event(membership), to=room_channel(room.id))
     return True
 
 
@@ -112,3 +144,72 @@ def subscribe(*, user: User, room_id: int) -> Room:
     else:
         add_member(user=user, room=room)
     return room
+
+
+def leave_room(*, user: User, room_id: int) -> None:
+    """End the user's membership; the last owner leaving hands ownership to the longest-standing admin or member."""
+    room = get_room(room_id)
+    if room.is_direct:
+        raise DirectRoom()
+    with transaction.atomic():
+        locked_room(room.id)
+        membership = RoomMember.objects.filter(room=room, user=user).first()
+        if membership is None:
+            raise NotRoomMember()
+        end_membership(membership, reason="left")
+
+
+def locked_room(room_id: int) -> Room:
+    """Lock the room's row for the transaction: membership changes of one room (leave, remove, roles) take turns,
+    so two owners leaving at once cannot both see the other as the remaining owner."""
+    return Room.objects.select_for_update().get(id=room_id)
+
+
+def end_membership(membership: RoomMember, *, reason: str) -> None:
+    """Delete a membership (in a transaction holding the room lock), keep the room owned, and tell everyone.
+
+    The member's connections in every process leave the room's live events at once, after `member_left`
+    reached them too.
+    """
+    membership.delete()
+    room_id, user_id = membership.room_id, membership.user_id
+    publish_on_commit("member_left", {"roomId": room_id, "userId": user_id, "reason": reason}, to=room_channel(room_id))
+    unsubscribe_user_on_commit(user_id=user_id, room_id=room_id)
+    if membership.role == RoomMember.Role.OWNER:
+        _hand_on_ownership(room_id)
+
+
+def _hand_on_ownership(room_id: int) -> None:
+    remaining = RoomMember.objects.filter(room_id=room_id).select_related("user")
+    if remaining.filter(role=RoomMember.Role.OWNER).exists():
+        return
+    successor = (
+        remaining.filter(role=RoomMember.Role.ADMIN).order_by("joined_at", "id").first()
+        or remaining.order_by("joined_at", "id").first()
+    )
+    if successor is None:  # the room is empty; it stays, and whoever joins next is a member
+        return
+    successor.role = RoomMember.Role.OWNER
+    successor.save(update_fields=["role"])
+    publish_on_commit("member_updated", member_event(successor), to=room_channel(room_id))
+
+
+def reserve_message_seqs(*, room_id: int, count: int = 1) -> int:
+    """Take the next `count` positions of the room's message sequence; returns the first. Call in a transaction:
+    the room row stays locked until it commits, so positions are never handed out twice and a room's messages
+    are stored one transaction at a time (ids and positions rise together)."""
+    Room.objects.filter(id=room_id).update(message_seq=F("message_seq") + count)
+    return int(Room.objects.values_list("message_seq", flat=True).get(id=room_id)) - count + 1
+
+
+def record_last_message(*, room_id: int, message_id: int) -> None:
+    """Point the room at its newest message (in the transaction that reserved its position)."""
+    Room.objects.filter(id=room_id).update(last_message_id=message_id)
+
+
+def advance_read_position(*, room_id: int, user_id: int, message_id: int, seq: int) -> bool:
+    """Move a member's read position forward to this message; False if it already was at or past it."""
+    moved = RoomMember.objects.filter(room_id=room_id, user_id=user_id, read_seq__lt=seq).update(
+        read_seq=seq, last_read_message_id=message_id
+    )
+    return bool(moved)

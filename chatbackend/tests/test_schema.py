@@ -22,7 +22,22 @@ def test_schema_generates_and_validates_without_warnings() -> None:
         "/api/rooms/{room_id}/join",
         "/api/rooms/{room_id}/messages",
         "/api/health",
+        "/api/users/me",
+        "/api/users/{user_id}",
+        "/api/rooms/{room_id}",
+        "/api/rooms/{room_id}/leave",
+        "/api/rooms/{room_id}/invite-code",
+        "/api/rooms/{room_id}/members",
+        "/api/rooms/{room_id}/members/{user_id}",
+        "/api/rooms/{room_id}/bans",
+        "/api/rooms/{room_id}/bans/{user_id}",
+        "/api/rooms/{room_id}/read",
+        "/api/messages/{message_id}",
+        "/api/messages/{message_id}/reactions",
+        "/api/messages/{message_id}/reactions/{emoji}",
+        "/api/dms",
     }
+    assert set(schema["paths"]["/api/users/me"]) >= {"get", "patch"}
     assert "bearerAuth" in schema["components"]["securitySchemes"]
 
 

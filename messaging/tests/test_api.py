@@ -13,7 +13,7 @@ from chatbackend.testing import client_for, make_messages, make_room, make_user
 from messaging.models import Message
 from rooms.models import Room
 
-MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt"}
+MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"}
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -80,6 +80,9 @@ def test_history_is_newest_first_with_message_fields() -> None:
         "senderId": member.id,
         "content": "message 2",
         "createdAt": newest["createdAt"],
+        "editedAt": None,
+        "deletedAt": None,
+        "reactions": {},
     }
     for message in body["messages"]:
         assert isinstance(message["id"], int) and isinstance(message["roomId"], int)

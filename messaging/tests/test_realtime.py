@@ -206,7 +206,16 @@ def test_send_message_is_stored_acked_and_delivered_to_everyone_in_the_room(live
         ack = await a.call("send_message", {"roomId": room.id, "content": "  hello 👋\x00 "})
         assert ack["ok"] is True
         message = ack["message"]
-        assert set(message) == {"id", "roomId", "senderId", "content", "createdAt"}
+        assert set(message) == {
+            "id",
+            "roomId",
+            "senderId",
+            "content",
+            "createdAt",
+            "editedAt",
+            "deletedAt",
+            "reactions",
+        }
         assert message["content"] == "hello 👋" and message["roomId"] == room.id and message["senderId"] == sender.id
         assert message["createdAt"].endswith("Z")
         assert await a.wait_for("receive_message") == message

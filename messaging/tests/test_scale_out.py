@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from chatbackend.testclients import connected
+from chatbackend.testclients import connected, http
 from chatbackend.testing import BASE_DIR, ServerProcess, make_room, make_user, token_for
 from messaging.models import Message
 
@@ -132,5 +132,31 @@ def test_a_management_command_delivers_through_redis(redis_servers: list[ServerP
         for peer in (a, b):
             assert (await peer.wait_for("receive_message"))["content"] == "hi all"
             await peer.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_member_removed_on_one_process_leaves_the_room_on_the_other(redis_servers: list[ServerProcess]) -> None:
+    one, two = redis_servers
+    owner, member = make_user(), make_user()
+    room = make_room(creator=owner, members=(member,))
+
+    async def scenario() -> None:
+        moderator = await connected(one.url, token_for(owner))
+        target = await connected(two.url, token_for(member))
+        for peer in (moderator, target):
+            await peer.call("join_room", {"roomId": room.id})
+        url = f"{one.url}/api/rooms/{room.id}/members/{member.id}"
+        status, _ = await asyncio.to_thread(http, "DELETE", url, token=token_for(owner))
+        assert status == 204
+        assert (await target.wait_for("member_left"))["reason"] == "removed"
+        await moderator.call("send_message", {"roomId": room.id, "content": "after removal"})
+        await moderator.wait_for("receive_message")
+        await asyncio.sleep(0.5)
+        assert target.received("receive_message") == []
+        typing = await target.call("typing", {"roomId": room.id, "isTyping": True})
+        assert typing["ok"] is False and typing["error"]["code"] == "not_room_member"
+        await moderator.disconnect()
+        await target.disconnect()
 
     asyncio.run(scenario())

@@ -55,7 +55,11 @@ def test_room_list_holds_only_the_rooms_i_am_a_member_of() -> None:
     response = client_for(me).get("/api/rooms")
 
     assert response.status_code == 200
-    assert response.json() == [room_json(mine), room_json(joined)]
+    list_extras = {"isDirect": False, "lastReadMessageId": None, "unreadCount": 0, "lastMessage": None}
+    assert response.json() == [
+        {**room_json(mine), **list_extras, "role": "owner"},
+        {**room_json(joined), **list_extras, "role": "member"},
+    ]
 
 
 @pytest.mark.django_db

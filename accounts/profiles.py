@@ -1,0 +1,28 @@
+"""Profiles: the caller renames themself; users who share a room see each other's public profile."""
+
+from django.conf import settings
+
+from accounts.models import User
+from chatbackend.errors import UserNotFound
+from chatbackend.validation import clean_text
+from messaging.delivery import member_channels, publish_on_commit
+from rooms.selectors import co_member_ids, shares_room
+
+
+def update_profile(*, user: User, name: str) -> User:
+    """Rename the user; their co-members see `user_updated`."""
+    user.name = clean_text(name, field="name", max_length=settings.CHAT["NAME_MAX_LENGTH"])
+    user.save(update_fields=["name"])
+    co_members = co_member_ids(user.id)
+    if co_members:
+        publish_on_commit("user_updated", {"userId": user.id, "name": user.name}, to=member_channels(co_members))
+    return user
+
+
+def public_profile(*, viewer: User, user_id: int) -> User:
+    """Another user's profile, visible to users who share a room with them; otherwise UserNotFound (no hint that
+    the account exists)."""
+    user = User.objects.filter(id=user_id, is_active=True).first() if 0 < user_id < 2**63 else None
+    if user is None or not shares_room(user_id=viewer.id, other_id=user.id):
+        raise UserNotFound()
+    return user

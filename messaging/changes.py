@@ -1,0 +1,135 @@
+"""Changing messages after they were sent: editing, soft deleting, reactions, and members' read state.
+
+Each function checks access with the rules of rooms.services, stores, and publishes its event on commit, so the
+REST views and the Socket.IO handlers that call it emit the same thing.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from accounts.models import User
+from chatbackend.errors import InsufficientRole, MessageDeleted, MessageNotFound, NotMessageSender
+from chatbackend.validation import clean_text
+from messaging.delivery import message_event, publish_on_commit, room_channel
+from messaging.models import Message, Reaction
+from messaging.selectors import get_message
+from rooms.models import RoomMember
+from rooms.services import advance_read_position, member_room, require_role
+
+
+def _member_message(user: User, message_id: int, *, lock: bool = False) -> Message:
+    """The message, if the user is a member of its room; locked for the transaction when asked."""
+    message = get_message(message_id)
+    member_room(user=user, room_id=message.room_id)
+    if lock:
+        message = Message.objects.select_for_update().get(id=message.id)
+    return message
+
+
+def edit_message(*, editor: User, message_id: int, content: str) -> Message:
+    """The sender rewrites a message (not a deleted one); `editedAt` is set and the room sees `message_updated`."""
+    content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    with transaction.atomic():
+        message = _member_message(editor, message_id, lock=True)
+        if message.sender_id != editor.id:
+            raise NotMessageSender()
+        if message.deleted_at is not None:
+            raise MessageDeleted()
+        message.content = content
+        message.edited_at = timezone.now()
+        message.save(update_fields=["content", "edited_at"])
+        publish_on_commit("message_updated", message_event(message), to=room_channel(message.room_id))
+    return message
+
+
+def delete_message(*, deleter: User, message_id: int) -> Message:
+    """Soft delete: the content and reactions go, the tombstone stays in history; the room sees `message_deleted`.
+
+    The sender deletes their own messages; the room's owners and admins delete anyone's.
+    """
+    with transaction.atomic():
+        message = _member_message(deleter, message_id, lock=True)
+        if message.deleted_at is not None:
+            raise MessageDeleted()
+        if message.sender_id != deleter.id:
+            room = message.room
+            try:
+                require_role(deleter, room, RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
+            except InsufficientRole as exc:
+                raise InsufficientRole("Only the sender or the room's owners and admins delete a message.") from exc
+        message.content = ""
+        message.deleted_at = timezone.now()
+        message.reactions = {}
+        message.save(update_fields=["content", "deleted_at", "reactions"])
+        Reaction.objects.filter(message=message).delete()
+        publish_on_commit("message_deleted", message_event(message), to=room_channel(message.room_id))
+    return message
+
+
+def react(*, user: User, message_id: int, emoji: str, add: bool) -> Message:
+    """Add or remove the user's emoji on a message (both idempotent); the room sees `reaction_updated`."""
+    emoji = clean_text(emoji, field="emoji", max_length=settings.CHAT["REACTION_MAX_LENGTH"])
+    emoji_key = emoji.encode().hex()
+    with transaction.atomic():
+        # The row lock serialises reactions on one message, so the counts rewritten below are never stale.
+        message = _member_message(user, message_id, lock=True)
+        if message.deleted_at is not None:
+            raise MessageDeleted()
+        if add:
+            try:
+                with transaction.atomic():
+                    Reaction.objects.create(message=message, user=user, emoji=emoji, emoji_key=emoji_key)
+                changed = True
+            except IntegrityError:
+                changed = False
+        else:
+            changed = bool(Reaction.objects.filter(message=message, user=user, emoji_key=emoji_key).delete()[0])
+        if changed:
+            message.reactions = _reaction_counts(message.id)
+            message.save(update_fields=["reactions"])
+            event: dict[str, Any] = {
+                "roomId": message.room_id,
+                "messageId": message.id,
+                "userId": user.id,
+                "emoji": emoji,
+                "added": add,
+                "reactions": message.reactions,
+            }
+            publish_on_commit("reaction_updated", event, to=room_channel(message.room_id))
+    return message
+
+
+def _reaction_counts(message_id: int) -> dict[str, int]:
+    """{emoji: count}, in the order each emoji was first used (grouped by the binary key, see Reaction)."""
+    rows = (
+        Reaction.objects.filter(message_id=message_id)
+        .values("emoji_key")
+        .annotate(count=Count("id"), first=Min("id"))
+        .order_by("first")
+    )
+    first_ids = [row["first"] for row in rows]
+    emoji_of = dict(Reaction.objects.filter(id__in=first_ids).values_list("id", "emoji"))
+    return {emoji_of[row["first"]]: row["count"] for row in rows}
+
+
+def mark_read(*, user: User, room_id: int, message_id: int) -> int:
+    """Move the member's read position forward to this message of the room; returns the position.
+
+    A position never moves back (a late or duplicate mark is harmless). When it moves, co-members subscribed to
+    the room see `read_receipt`.
+    """
+    room = member_room(user=user, room_id=room_id)
+    message = Message.objects.filter(id=message_id, room_id=room.id).only("id", "seq").first()
+    if message is None:
+        raise MessageNotFound()
+    with transaction.atomic():
+        if not advance_read_position(room_id=room.id, user_id=user.id, message_id=message.id, seq=message.seq):
+            position = RoomMember.objects.values_list("last_read_message_id", flat=True).get(room=room, user=user)
+            return int(position or message.id)
+        event = {"roomId": room.id, "userId": user.id, "messageId": message.id}
+        publish_on_commit("read_receipt", event, to=room_channel(room.id))
+    return message.id

@@ -1,0 +1,43 @@
+"""The JSON shapes of rooms and members, shared by the REST API and the Socket.IO events."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from rooms.models import Room, RoomMember
+
+
+class RoomOut(serializers.ModelSerializer[Room]):
+    isPrivate = serializers.BooleanField(source="is_private")
+    inviteCode = serializers.CharField(source="invite_code")
+    createdById = serializers.IntegerField(source="created_by_id")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Room
+        fields = ["id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"]
+
+
+class MemberOut(serializers.ModelSerializer[RoomMember]):
+    """A member as co-members see them; `online` is set by the selector from the presence store."""
+
+    id = serializers.IntegerField(source="user_id")
+    name = serializers.CharField(source="user.name")
+    online = serializers.BooleanField()
+    lastSeen = serializers.DateTimeField(source="user.last_seen", allow_null=True)
+    joinedAt = serializers.DateTimeField(source="joined_at")
+    lastReadMessageId = serializers.IntegerField(source="last_read_message_id", allow_null=True)
+
+    class Meta:
+        model = RoomMember
+        fields = ["id", "name", "role", "online", "lastSeen", "joinedAt", "lastReadMessageId"]
+
+
+def member_event(membership: RoomMember) -> dict[str, Any]:
+    """`member_joined` / `member_updated`: who, in which room, with which role."""
+    return {
+        "roomId": membership.room_id,
+        "userId": membership.user_id,
+        "name": membership.user.name,
+        "role": membership.role,
+    }
