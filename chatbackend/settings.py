@@ -239,6 +239,8 @@ CHAT = {
     "SOCKETIO_CHANNEL": env.str("SOCKETIO_CHANNEL", default="chatbackend"),
     "SOCKETIO_MAX_PAYLOAD_BYTES": env.int("SOCKETIO_MAX_PAYLOAD_BYTES", default=100_000),
     "MAX_CONNECTIONS_PER_USER": env.int("MAX_CONNECTIONS_PER_USER", default=20),
+    # Connections of the event loop's Redis pool (presence, live stats); bursts wait for one beyond that.
+    "REDIS_POOL_SIZE": env.int("REDIS_POOL_SIZE", default=16),
     # On SIGTERM, events in flight get this long to finish and be acknowledged before connections close.
     "SHUTDOWN_GRACE_MS": env.int("SHUTDOWN_GRACE_MS", default=10_000),
     # Abuse limits, DRF rate syntax ("N/second|minute|hour|day"): per client IP and per account.

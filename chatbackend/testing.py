@@ -2,6 +2,7 @@
 
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -52,6 +53,21 @@ def make_messages(room: Room, sender: User, count: int, *, prefix: str = "messag
         )
         record_last_message(room_id=room.id, message_id=Message.objects.filter(room=room).latest("id").id)
     return messages
+
+
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """The response is `{"error": {"code", "message", "details"?}}` with this status and code; returns the error."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    allowed = {"code", "message", "details"} | ({"retryAfterMs"} if code == "rate_limited" else set())
+    assert set(error) <= allowed
+    if "details" in error:
+        assert isinstance(error["details"], dict)
+    return dict(error)
 
 
 def token_for(user: User) -> str:
@@ -138,3 +154,23 @@ def database_url_for(settings_dict: dict[str, Any]) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or 3306
     return f"mysql://{credentials}@{host}:{port}/{settings_dict['NAME']}"
+
+
+def run_node_tests(path: Path, *, package: str, env: dict[str, str], timeout: float) -> None:
+    """Run `node --test` on a folder of .mjs tests with `env`; fails (never skips) with what is missing or failed."""
+    node = shutil.which("node")
+    assert node is not None, "Node.js is required: install Node 20+ so that `node` is on PATH."
+    assert (BASE_DIR / "node_modules" / package / "package.json").exists(), (
+        f"{package} is not installed: run `npm ci` in the repository root."
+    )
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", str(path)],
+        cwd=BASE_DIR,
+        env={**os.environ, "NO_COLOR": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, (
+        f"node --test {path.name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )

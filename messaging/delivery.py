@@ -9,11 +9,13 @@ import asyncio
 import logging
 from typing import Any
 
+import redis.asyncio as aioredis
 import socketio
 from django.conf import settings
 from django.db import transaction
 
 from chatbackend.metrics import MESSAGES_STORED
+from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 from messaging.models import Message
 from messaging.serializers import MessageOut
 from presence.services import connection_sids
@@ -38,6 +40,25 @@ def user_channel(user_id: int) -> str:
 
 def message_event(message: Message) -> dict[str, Any]:
     return dict(MessageOut(message).data)
+
+
+class BoundedRedisManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager on a bounded connection pool.
+
+    As it comes, the manager publishes through an unbounded pool: every emit that overlaps another opens one more
+    connection, so a burst leaves hundreds open. Bounded, a burst waits for a connection instead.
+    """
+
+    def _redis_connect(self) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=settings.CHAT["REDIS_POOL_SIZE"],
+            timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
 
 class Hub:

@@ -11,6 +11,7 @@ import redis
 from django.conf import settings
 
 from chatbackend.errors import RateLimited
+from chatbackend.redis_clients import sync_redis
 
 
 class RateLimiter(Protocol):
@@ -83,7 +84,7 @@ def rate_limiter() -> RateLimiter:
     chat = settings.CHAT
     if settings.REDIS_URL:
         return RedisRateLimiter(
-            client=redis.Redis.from_url(settings.REDIS_URL),
+            client=sync_redis(),
             prefix=chat["SOCKETIO_CHANNEL"],
             limit=chat["MESSAGE_RATE_LIMIT"],
             window_ms=chat["MESSAGE_RATE_WINDOW_MS"],

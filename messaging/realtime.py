@@ -27,7 +27,7 @@ from chatbackend.validation import parse
 from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.delivery import adeliver_message, room_channel, room_id_of_channel, user_channel
+from messaging.delivery import BoundedRedisManager, adeliver_message, room_channel, room_id_of_channel, user_channel
 from messaging.serializers import (
     JoinRoomIn,
     LeaveRoomIn,
@@ -391,7 +391,7 @@ def build_server() -> ChatServer:
     origins = settings.CORS_ALLOWED_ORIGINS
     manager = None
     if settings.REDIS_URL:
-        manager = socketio.AsyncRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
+        manager = BoundedRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
     server = ChatServer(
         async_mode="asgi",
         client_manager=manager,

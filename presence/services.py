@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.services import mark_last_seen
 from chatbackend.db import db
 from chatbackend.errors import TooManyConnections
+from chatbackend.redis_clients import async_redis, sync_redis
 from presence.stats import LiveStatsPublisher
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
 
@@ -26,7 +27,8 @@ def presence_store() -> PresenceStore:
     """The process's presence store, chosen by REDIS_URL."""
     if settings.REDIS_URL:
         return RedisPresenceStore(
-            url=settings.REDIS_URL,
+            client=async_redis(),
+            sync_client=sync_redis(),
             prefix=settings.CHAT["SOCKETIO_CHANNEL"],
             ttl_ms=settings.CHAT["PRESENCE_TTL_MS"],
         )

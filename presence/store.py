@@ -138,9 +138,9 @@ return offline
 
 
 class RedisPresenceStore:
-    def __init__(self, *, url: str, prefix: str, ttl_ms: int) -> None:
-        self.client = aioredis.Redis.from_url(url)
-        self.sync_client = redis.Redis.from_url(url)  # for REST views, which run in threads
+    def __init__(self, *, client: aioredis.Redis, sync_client: redis.Redis, prefix: str, ttl_ms: int) -> None:
+        self.client = client
+        self.sync_client = sync_client  # for REST views, which run in threads
         self.prefix = prefix
         self.ttl_ms = ttl_ms
         self.process_id = uuid.uuid4().hex

@@ -12,24 +12,10 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
-from chatbackend.testing import TEST_PASSWORD, client_for, make_user, token_for
+from chatbackend.testing import TEST_PASSWORD, assert_error, client_for, make_user, token_for
 
 STRONG_PASSWORD = "violet-lantern-orbit-42"
 USER_FIELDS = {"id", "name", "email", "lastSeen", "createdAt"}
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The response is `{"error": {"code", "message", "details"?}}` with this status and code; returns the error."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    assert set(error) - {"code", "message", "details"} == set()
-    if "details" in error:
-        assert isinstance(error["details"], dict)
-    return dict(error)
 
 
 def register(payload: Any, *, client: APIClient | None = None) -> Any:

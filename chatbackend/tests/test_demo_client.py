@@ -5,16 +5,14 @@ The scenario is tests/browser/demo_client.test.mjs; it saves screenshots to docs
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from chatbackend.testing import BASE_DIR, TEST_PASSWORD, make_messages, make_room, make_user
+from chatbackend.testing import BASE_DIR, TEST_PASSWORD, make_messages, make_room, make_user, run_node_tests
 
 BROWSER_TESTS = BASE_DIR / "tests" / "browser"
 SCREENSHOT_DIR = BASE_DIR / "docs" / "screenshots"
-PLAYWRIGHT_PACKAGE = BASE_DIR / "node_modules" / "playwright-core" / "package.json"
 
 
 def chromium_path() -> str:
@@ -29,16 +27,12 @@ def chromium_path() -> str:
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
 def test_two_users_chat_in_the_demo_client_in_headless_chromium(live_server_url: str) -> None:
-    node = shutil.which("node")
-    assert node is not None, "Node.js is required: install Node 20+ so that `node` is on PATH."
-    assert PLAYWRIGHT_PACKAGE.exists(), "playwright-core is not installed: run `npm ci` in the repository root."
     browser = chromium_path()
     bob = make_user(name="Bob")
     room = make_room(creator=bob, name="general")
     history = make_messages(room, bob, 45, prefix="history")
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     env = {
-        **os.environ,
         "SERVER_URL": live_server_url,
         "CHROMIUM_PATH": browser,
         "SCREENSHOT_DIR": str(SCREENSHOT_DIR),
@@ -47,17 +41,7 @@ def test_two_users_chat_in_the_demo_client_in_headless_chromium(live_server_url:
         "BOB_EMAIL": bob.email,
         "BOB_PASSWORD": TEST_PASSWORD,
         "BOB_ID": str(bob.id),
-        "NO_COLOR": "1",
     }
 
-    result = subprocess.run(
-        [node, "--test", "--test-reporter=spec", str(BROWSER_TESTS)],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-
-    assert result.returncode == 0, f"browser test failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    run_node_tests(BROWSER_TESTS, package="playwright-core", env=env, timeout=180)
     assert (SCREENSHOT_DIR / "demo-chat.png").stat().st_size > 10_000

@@ -9,23 +9,11 @@ from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from chatbackend.testing import client_for, make_messages, make_room, make_user
+from chatbackend.testing import assert_error, client_for, make_messages, make_room, make_user
 from messaging.models import Message
 from rooms.models import Room
 
 MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"}
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The response is `{"error": {"code", "message", "details"?}}` with this status and code; returns the error."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    assert set(error) - {"code", "message", "details", "retryAfterMs"} == set()
-    return dict(error)
 
 
 def history(client: APIClient, room: Room, **params: Any) -> Any:

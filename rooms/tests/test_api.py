@@ -8,22 +8,10 @@ import pytest
 from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
-from chatbackend.testing import client_for, make_room, make_user
+from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.models import Room, RoomMember
 
 ROOM_FIELDS = {"id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"}
-
-
-def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
-    """The response is `{"error": {"code", "message", "details"?}}` with this status and code; returns the error."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
-    assert set(error) - {"code", "message", "details"} == set()
-    return dict(error)
 
 
 def room_json(room: Room) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 import pytest
 
 from accounts.models import User
-from chatbackend.testing import client_for, make_room, make_user
+from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.models import Room, RoomBan, RoomMember
-from rooms.tests.test_api import assert_error
 
 pytestmark = pytest.mark.django_db
 
