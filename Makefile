@@ -7,6 +7,9 @@ PORT ?= 3000
 # `make test` runs against MySQL: the local server as root with no password unless DATABASE_URL says otherwise.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),mysql://root@127.0.0.1:3306/test)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# `make run` is for trying the project out: without JWT_SECRET it signs with a key generated once into .jwt_secret
+# (git-ignored), also on MySQL. Production sets JWT_SECRET; the server refuses to start without it there.
+LOCAL_SECRET = JWT_SECRET="$${JWT_SECRET:-$$(cat .jwt_secret)}"
 
 .PHONY: run test install lint typecheck pytest nodetest migrate clean
 
@@ -22,13 +25,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch node_modules/.package-lock.json
 
-migrate: install
-	$(BIN)/python manage.py wait_for_db
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput -v0
+.jwt_secret:
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > .jwt_secret
 
+migrate: install .jwt_secret
+	$(LOCAL_SECRET) $(BIN)/python manage.py wait_for_db
+	$(LOCAL_SECRET) $(BIN)/python manage.py migrate --noinput
+	$(LOCAL_SECRET) $(BIN)/python manage.py collectstatic --noinput -v0
+
+# A listen backlog of 2048 (daphne's default is 50, which drops connections in a reconnect burst).
 run: migrate
-	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) chatbackend.asgi:application
+	$(LOCAL_SECRET) $(BIN)/daphne -e tcp:port=$(PORT):interface=0.0.0.0:backlog=2048 chatbackend.asgi:application
 
 lint: install
 	$(BIN)/ruff check .
