@@ -89,6 +89,8 @@ test("typing shows in the other browser and clears on send", async () => {
 
 test("a message sent in one browser appears in the other", async () => {
   await message(ann, "Hi Ann, welcome").waitFor();
+  const meta = await message(ann, "Hi Ann, welcome").locator(".meta").textContent();
+  assert.match(meta, /^Bob · /, "senders are shown by name (from the room's members)");
   await send(ann, "Thanks Bob! <b>not bold</b>");
   await message(bob, "Thanks Bob! <b>not bold</b>").waitFor();
   assert.equal(await bob.locator("#messages li b").count(), 0, "message text must not be rendered as HTML");

@@ -14,6 +14,7 @@ const state = {
   loadingOlder: false,
   seen: new Set(),
   online: new Map(), // userId -> true
+  names: new Map(), // userId -> name, from the members of the rooms opened
   typers: new Map(), // userId -> timeout handle, in the current room
   typingSent: false,
   typingTimer: null,
@@ -97,7 +98,17 @@ $("#logout").addEventListener("click", logout);
 // Rooms ---------------------------------------------------------------------------------------------------------
 
 function userLabel(userId) {
-  return state.user && userId === state.user.id ? `${state.user.name} (you)` : `user #${userId}`;
+  if (state.user && userId === state.user.id) return `${state.user.name} (you)`;
+  return state.names.get(userId) || `user #${userId}`;
+}
+
+async function loadMembers(roomId) {
+  const page = await api("GET", `/rooms/${roomId}/members?limit=100`);
+  for (const member of page.members) {
+    state.names.set(member.id, member.name);
+    if (member.online) state.online.set(member.id, true);
+  }
+  renderOnline();
 }
 
 function renderRooms() {
@@ -220,6 +231,7 @@ async function openRoom(roomId) {
     if (!ack.ok) toast(ack.error);
   });
   try {
+    await loadMembers(roomId);
     const page = await api("GET", `/rooms/${roomId}/messages?limit=${PAGE_SIZE}`);
     if (roomId !== state.roomId) return;
     prependPage(page);
@@ -314,7 +326,12 @@ function start() {
   socket.on("connect", () => {
     $("#connection").textContent = "online";
     $("#connection").classList.add("online");
-    if (state.roomId !== null) socket.emit("join_room", { roomId: state.roomId }, () => {});
+    if (state.roomId === null) return;
+    // Back after a drop: catch up on what was missed while offline (ids already shown are skipped).
+    const after = Math.max(0, ...state.seen);
+    socket.emit("join_room", { roomId: state.roomId, after }, (ack) => {
+      if (ack.ok) (ack.messages || []).forEach(appendMessage);
+    });
   });
   socket.on("disconnect", () => {
     $("#connection").textContent = "offline";
@@ -327,6 +344,11 @@ function start() {
   socket.on("receive_message", appendMessage);
   socket.on("typing", onTyping);
   socket.on("user_status", onUserStatus);
+  socket.on("member_joined", ({ userId, name }) => state.names.set(userId, name));
+  socket.on("user_updated", ({ userId, name }) => {
+    state.names.set(userId, name);
+    renderOnline();
+  });
   socket.on("error", toast);
   loadRooms().catch(toast);
 }
