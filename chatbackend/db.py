@@ -12,9 +12,9 @@ import asyncio
 import contextvars
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -52,3 +52,36 @@ def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
             DB_SECONDS.observe(time.perf_counter() - started)
 
     return run
+
+
+def any_row(conditions: Sequence[str], rows: Iterable[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """SQL matching any of these rows: `(a = %s AND b = %s) OR (...)` for conditions ("a = %s", "b = %s"), with its
+    parameters (one per condition per row).
+
+    For hot batch statements written in SQL: building the same condition from one Q object per row costs the ORM
+    ~1 ms per 10 rows to compile, far more than the database takes to run it.
+    """
+    row_sql = "(" + " AND ".join(conditions) + ")"
+    params: list[Any] = []
+    count = 0
+    for row in rows:
+        params.extend(row)
+        count += 1
+    return " OR ".join([row_sql] * count), params
+
+
+def values_table(columns: Sequence[str], rows: Iterable[Sequence[int]]) -> tuple[str, list[int]]:
+    """A derived table of integer rows, `SELECT %s AS a, %s AS b UNION ALL SELECT %s, %s ...`, with its parameters.
+
+    Joined on a unique index it is how MySQL and MariaDB match a batch of keys fastest (~1 ms for 200 rows, where
+    an OR of 200 conditions takes ~5 and `(a, b) IN (...)` ~10). Integers only: a string column would bring the
+    connection's collation into the comparison.
+    """
+    first = "SELECT " + ", ".join(f"%s AS {column}" for column in columns)
+    rest = "SELECT " + ", ".join(["%s"] * len(columns))
+    params: list[int] = []
+    count = 0
+    for row in rows:
+        params.extend(int(value) for value in row)
+        count += 1
+    return " UNION ALL ".join([first] + [rest] * (count - 1)), params

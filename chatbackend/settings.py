@@ -232,6 +232,9 @@ CHAT = {
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),
     # Threads (and so DB connections) that run ORM work for the Socket.IO handlers of one process.
     "DB_THREADS": env.int("DB_THREADS", default=8),
+    # Group commit of socket sends: a batch is written once its oldest send waited this long, or once it is full.
+    "BATCH_MAX_DELAY_MS": env.float("BATCH_MAX_DELAY_MS", default=2.0),
+    "BATCH_MAX_SIZE": env.int("BATCH_MAX_SIZE", default=200),
     "TYPING_TIMEOUT_MS": env.int("TYPING_TIMEOUT_MS", default=5000),
     # Presence: each process refreshes its heartbeat; a process silent for PRESENCE_TTL_MS is reaped.
     "PRESENCE_HEARTBEAT_MS": env.int("PRESENCE_HEARTBEAT_MS", default=2000),

@@ -25,7 +25,11 @@ class Message(models.Model):
         db_table = "messages"
         ordering = ["-id"]
         # History pages are keyset scans of one room by id, newest first (and oldest first for catch-up).
-        indexes = [models.Index(fields=["room", "id"], name="messages_room_id_idx")]
+        # (room, seq) finds the rows a batch just inserted on MySQL 8, where INSERT returns no ids.
+        indexes = [
+            models.Index(fields=["room", "id"], name="messages_room_id_idx"),
+            models.Index(fields=["room", "seq"], name="messages_room_seq_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["room", "sender", "client_msg_id"], name="messages_room_sender_client_msg_uniq"

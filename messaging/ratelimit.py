@@ -4,6 +4,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from functools import cache
 from typing import Protocol
 
@@ -17,6 +18,9 @@ from chatbackend.redis_clients import sync_redis
 class RateLimiter(Protocol):
     def hit(self, user_id: int, room_id: int) -> None:
         """Count one accepted message, or raise RateLimited with the wait until the next one is allowed."""
+
+    def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
+        """`hit` for each (user id, room id) in order, at once: the refusal of each, or None where accepted."""
 
 
 class MemoryRateLimiter:
@@ -42,6 +46,16 @@ class MemoryRateLimiter:
                     key for key, times in self._hits.items() if not times or times[-1] <= now_ms - self.window_ms
                 ]:
                     del self._hits[key]
+
+    def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
+        refusals: list[RateLimited | None] = []
+        for user_id, room_id in keys:
+            try:
+                self.hit(user_id, room_id)
+                refusals.append(None)
+            except RateLimited as refusal:
+                refusals.append(refusal)
+        return refusals
 
 
 # A sorted set of acceptance times per (user, room); check and add in one atomic step on the Redis server,
@@ -69,13 +83,22 @@ class RedisRateLimiter:
         self.limit = limit
         self.window_ms = window_ms
         self.prefix = prefix
+        self._client = client
         self._script = client.register_script(_SLIDING_WINDOW)
 
     def hit(self, user_id: int, room_id: int) -> None:
-        key = f"{self.prefix}:rate:{user_id}:{room_id}"
-        wait_ms = int(self._script(keys=[key], args=[self.window_ms, self.limit, uuid.uuid4().hex]))
-        if wait_ms > 0:
-            raise RateLimited(retry_after_ms=wait_ms)
+        [refusal] = self.hit_many([(user_id, room_id)])
+        if refusal is not None:
+            raise refusal
+
+    def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
+        # One round trip for a whole batch of sends: the scripts run in order on the Redis server.
+        pipeline = self._client.pipeline(transaction=False)
+        for user_id, room_id in keys:
+            key = f"{self.prefix}:rate:{user_id}:{room_id}"
+            self._script(keys=[key], args=[self.window_ms, self.limit, uuid.uuid4().hex], client=pipeline)
+        waits = [int(wait_ms) for wait_ms in pipeline.execute()]
+        return [RateLimited(retry_after_ms=wait_ms) if wait_ms > 0 else None for wait_ms in waits]
 
 
 @cache

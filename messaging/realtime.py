@@ -36,6 +36,7 @@ from messaging.serializers import (
     SendMessageIn,
     TypingIn,
 )
+from messaging.writer import MessageWriter
 from presence import services as presence
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
@@ -167,6 +168,10 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._presence_task: asyncio.Task[None] | None = None
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
         self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
+        # Group commit of this process's sends: its task starts with the first send, closed by the drain.
+        self._message_writer = MessageWriter(
+            max_delay_ms=settings.CHAT["BATCH_MAX_DELAY_MS"], max_size=settings.CHAT["BATCH_MAX_SIZE"]
+        )
         self.shutdown = GracefulShutdown(grace_seconds=settings.CHAT["SHUTDOWN_GRACE_MS"] / 1000)
 
     # Connection lifecycle
@@ -268,12 +273,13 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def on_send_message(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(SendMessageIn, data)
         session = await self.get_session(sid)
-        message, created = await db(messaging_services.send_message)(
+        draft = messaging_services.prepare_send(
             sender=session["user"],
             room_id=payload["roomId"],
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
         )
+        message, created = await self._message_writer.send(draft)  # committed with its batch
         if created:
             await adeliver_message(message)
         return {"message": MessageOut(message).data}
@@ -332,7 +338,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.shutdown.install(self._close_all_connections)
 
     async def _close_all_connections(self) -> None:
-        """At shutdown, after the drain: close every connection so presence and typing are settled properly."""
+        """At shutdown, after the drain: store the sends still queued, then close every connection so presence and
+        typing are settled properly."""
+        await self._message_writer.close()
         for sid in list(self._connections):
             await self.disconnect(sid)
         if self._presence_task is not None:

@@ -1,27 +1,65 @@
-"""Sending messages: the one place where a message is checked, rate limited and stored."""
+"""Sending messages: the one place where a message is checked, rate limited and stored.
+
+Every send takes the same two steps, whoever calls it:
+- `prepare_send`: the checks that need no database (room id, content, clientMsgId), before a send is queued;
+- `store_messages`: membership, retries, the rate limit and the write, for a whole batch in one transaction.
+The REST send and management commands call `send_message` (a batch of one); the Socket.IO handlers hand prepared
+sends to the process's group-commit writer (messaging/writer.py), which stores many with one `store_messages`.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
-from chatbackend.errors import ValidationFailed
+from chatbackend.db import any_row, values_table
+from chatbackend.errors import NotRoomMember, RoomNotFound, ValidationFailed
 from chatbackend.validation import clean_text
 from messaging.models import Message
 from messaging.ratelimit import rate_limiter
-from rooms.selectors import get_room
-from rooms.services import advance_read_position, record_last_message, require_member, reserve_message_seqs
+from rooms.selectors import check_room_id, memberships_among
+from rooms.services import advance_read_positions, lock_message_seqs, record_new_messages
 
 CLIENT_MSG_ID_MAX_LENGTH = 64
 
+RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
-def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:
-    """Store a message from a member; the caller delivers it. Returns (message, created).
 
-    A retry with the same client_msg_id returns the first message, stores nothing and counts no rate. Raises
-    ChatError on any refusal, before anything is stored.
-    """
-    room = get_room(room_id)
-    require_member(sender, room)
+@dataclass(frozen=True)
+class SendDraft:
+    """A send that passed the checks needing no database, waiting to be stored."""
+
+    sender_id: int
+    room_id: int
+    content: str
+    client_msg_id: str | None
+
+    @property
+    def retry_key(self) -> RetryKey | None:
+        return None if self.client_msg_id is None else (self.room_id, self.sender_id, self.client_msg_id)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one send: its stored message (`created`, or the first one of a retry) or its refusal."""
+
+    message: Message | None = None
+    created: bool = False
+    error: Exception | None = None
+
+    def unwrap(self) -> tuple[Message, bool]:
+        """(message, created), or raise the refusal."""
+        if self.error is not None:
+            raise self.error
+        assert self.message is not None
+        return self.message, self.created
+
+
+def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:
+    """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed."""
+    check_room_id(room_id)
     content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     if client_msg_id is not None:
         client_msg_id = client_msg_id.strip()
@@ -30,28 +68,153 @@ def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str
                 f"clientMsgId must be 1 to {CLIENT_MSG_ID_MAX_LENGTH} characters.",
                 clientMsgId=["Invalid length."],
             )
-        earlier = _earlier_send(sender_id=sender.id, room_id=room.id, client_msg_id=client_msg_id)
-        if earlier is not None:
-            return earlier, False
-    rate_limiter().hit(sender.id, room.id)
+    return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
+
+
+def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:
+    """Store a message from a member; the caller delivers it. Returns (message, created).
+
+    A retry with the same client_msg_id returns the first message, stores nothing and counts no rate. Raises
+    ChatError on any refusal, before anything is stored. A batch of one: see `store_messages`.
+    """
+    draft = prepare_send(sender=sender, room_id=room_id, content=content, client_msg_id=client_msg_id)
+    return store_messages([draft])[0].unwrap()
+
+
+def store_messages(drafts: Sequence[SendDraft]) -> list[SendResult]:
+    """Store prepared sends in one transaction; returns one result per draft, in order.
+
+    Per send: the room must exist and the sender be a member (else RoomNotFound / NotRoomMember); a retry of a
+    stored clientMsgId, or a repeat of one earlier in the batch, returns the first message and counts no rate;
+    the rest is rate limited (RateLimited), then stored. A refusal concerns its own send only. A database failure
+    raises: then nothing of the batch is stored. A room's messages take positions in the order of `drafts`, and
+    their ids rise with their positions.
+    """
+    results: list[SendResult | None] = [None] * len(drafts)
     try:
         with transaction.atomic():
-            seq = reserve_message_seqs(room_id=room.id)
-            message = Message.objects.create(
-                room=room, sender=sender, content=content, client_msg_id=client_msg_id, seq=seq
-            )
-            record_last_message(room_id=room.id, message_id=message.id)
-            # Writing in a room reads it: the sender's own messages are never unread.
-            advance_read_position(room_id=room.id, user_id=sender.id, message_id=message.id, seq=seq)
+            _store(drafts, results, count_rate=True)
     except IntegrityError:
-        earlier = _earlier_send(sender_id=sender.id, room_id=room.id, client_msg_id=client_msg_id)
-        if earlier is None:
-            raise
-        return earlier, False  # a concurrent retry stored it first
-    return message, True
+        # A retry of one of these sends was stored meanwhile by another request or process (the unique index
+        # caught it). Store the sends still unsettled one at a time, so that the duplicate fails alone. Their
+        # rate was counted by the attempt that was rolled back.
+        for index, draft in enumerate(drafts):
+            settled = results[index]
+            if settled is None or settled.created:  # created: rolled back with the batch
+                results[index] = _store_alone(draft)
+    return [result if result is not None else SendResult(error=RuntimeError("send not settled")) for result in results]
 
 
-def _earlier_send(*, sender_id: int, room_id: int, client_msg_id: str | None) -> Message | None:
-    if client_msg_id is None:
-        return None
-    return Message.objects.filter(room_id=room_id, sender_id=sender_id, client_msg_id=client_msg_id).first()
+def _store_alone(draft: SendDraft) -> SendResult:
+    results: list[SendResult | None] = [None]
+    try:
+        with transaction.atomic():
+            _store([draft], results, count_rate=False)
+    except IntegrityError as exc:
+        if draft.client_msg_id is not None:
+            earlier = Message.objects.filter(
+                room_id=draft.room_id, sender_id=draft.sender_id, client_msg_id=draft.client_msg_id
+            ).first()
+            if earlier is not None:
+                return SendResult(message=earlier)  # a concurrent retry stored it first
+        return SendResult(error=exc)
+    assert results[0] is not None
+    return results[0]
+
+
+def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, count_rate: bool) -> None:
+    """Settle every draft into `results` (in a transaction). A few queries per batch, however large it is."""
+    next_seq = lock_message_seqs(draft.room_id for draft in drafts)  # also: which rooms exist
+    members = memberships_among((draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq)
+    earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
+    first_with_key: dict[RetryKey, int] = {}
+    repeats: list[tuple[int, int]] = []  # (index, index of the first send with the same retry key)
+    to_store: list[int] = []
+    for index, draft in enumerate(drafts):
+        key = draft.retry_key
+        if draft.room_id not in next_seq:
+            results[index] = SendResult(error=RoomNotFound())
+        elif (draft.room_id, draft.sender_id) not in members:
+            results[index] = SendResult(error=NotRoomMember())
+        elif key is not None and key in earlier:
+            results[index] = SendResult(message=earlier[key])
+        elif key is not None and key in first_with_key:
+            repeats.append((index, first_with_key[key]))
+        else:
+            if key is not None:
+                first_with_key[key] = index
+            to_store.append(index)
+    if count_rate and to_store:
+        refusals = rate_limiter().hit_many([(drafts[index].sender_id, drafts[index].room_id) for index in to_store])
+        for index, refusal in zip(to_store, refusals, strict=True):
+            if refusal is not None:
+                results[index] = SendResult(error=refusal)
+        to_store = [index for index, refusal in zip(to_store, refusals, strict=True) if refusal is None]
+
+    messages = []
+    for index in to_store:
+        draft = drafts[index]
+        next_seq[draft.room_id] += 1
+        messages.append(
+            Message(
+                room_id=draft.room_id,
+                sender_id=draft.sender_id,
+                content=draft.content,
+                client_msg_id=draft.client_msg_id,
+                seq=next_seq[draft.room_id],
+            )
+        )
+    if messages:
+        # One multi-row INSERT: its rows get ascending ids in this order, so ids rise with positions in a room.
+        Message.objects.bulk_create(messages)
+        if not connection.features.can_return_rows_from_bulk_insert:
+            _read_back_ids(messages)  # MySQL 8: no RETURNING
+        newest: dict[int, tuple[int, int]] = {}
+        read_to: dict[tuple[int, int], tuple[int, int]] = {}
+        for message in messages:
+            newest[message.room_id] = (message.seq, message.id)
+            # Writing in a room reads it: the sender's own messages are never unread.
+            read_to[(message.room_id, message.sender_id)] = (message.id, message.seq)
+        record_new_messages(newest=newest)
+        advance_read_positions(positions=read_to)
+    for index, message in zip(to_store, messages, strict=True):
+        results[index] = SendResult(message=message, created=True)
+    for index, first in repeats:
+        settled = results[first]
+        assert settled is not None
+        results[index] = SendResult(message=settled.message, error=settled.error)
+
+
+def _read_back_ids(messages: list[Message]) -> None:
+    """Fill in the ids of just inserted messages by their (room, seq), unique per row: the positions were handed
+    out under the rooms' locks, which this transaction still holds."""
+    spans: dict[int, tuple[int, int]] = {}
+    for message in messages:
+        low, high = spans.get(message.room_id, (message.seq, message.seq))
+        spans[message.room_id] = (min(low, message.seq), max(high, message.seq))
+    wanted, params = values_table(
+        ("room_id", "low", "high"), ((room, low, high) for room, (low, high) in spans.items())
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.room_id, m.seq, m.id FROM ({wanted}) AS v JOIN {Message._meta.db_table} AS m "
+            "ON m.room_id = v.room_id AND m.seq BETWEEN v.low AND v.high",
+            params,
+        )
+        ids = {(int(room_id), int(seq)): int(message_id) for room_id, seq, message_id in cursor.fetchall()}
+    for message in messages:
+        message.id = ids[(message.room_id, message.seq)]
+
+
+def _earlier_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
+    """The stored messages of these retry keys, in one query."""
+    wanted = {key for key in keys if key is not None}
+    if not wanted:
+        return {}
+    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
+    found: dict[RetryKey, Message] = {}
+    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
+        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
+    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
+    # insert then hits the unique index and `_store_alone` finds the first message the database's way.
+    return found
