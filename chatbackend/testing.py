@@ -130,6 +130,7 @@ class ServerProcess:
                         return self
             except OSError:
                 time.sleep(0.1)
+        self.kill()
         raise RuntimeError(f"server did not answer in {timeout}s; see {self.log_path}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> None:

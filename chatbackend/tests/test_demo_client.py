@@ -1,6 +1,6 @@
 """The demo client at / works end to end in a real browser: headless Chromium driven by playwright-core.
 
-The scenario is tests/browser/demo_client.test.mjs; it saves screenshots to docs/screenshots/ (the README shows one).
+The scenario is tests/browser/demo_client.test.mjs; it saves screenshots to test-artifacts/screenshots/.
 """
 
 import os
@@ -12,7 +12,7 @@ import pytest
 from chatbackend.testing import BASE_DIR, TEST_PASSWORD, make_messages, make_room, make_user, run_node_tests
 
 BROWSER_TESTS = BASE_DIR / "tests" / "browser"
-SCREENSHOT_DIR = BASE_DIR / "docs" / "screenshots"
+SCREENSHOT_DIR = BASE_DIR / "test-artifacts" / "screenshots"  # the README shows a copy: docs/screenshots/
 
 
 def chromium_path() -> str:
