@@ -8,7 +8,7 @@ PORT ?= 3000
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),mysql://root@127.0.0.1:3306/test)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test install lint typecheck pytest nodetest migrate clean
+.PHONY: run test install lint typecheck pytest nodetest migrate clean bench
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ pytest: install node_modules/.package-lock.json
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The benchmark's short run (under 5 minutes): prints the results table, see bench/README.md. It needs MySQL and
+# Redis like `make test`; BENCH_ARGS=--long runs the long version (10,000 idle connections, uvicorn too).
+bench: install
+	@test -d node_modules/ws || npm ci --no-audit --no-fund --silent
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules

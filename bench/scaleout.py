@@ -12,7 +12,7 @@ from bench.scenarios import FANOUT_ROOM_SIZE, Options, fanout_clients, sweep_pla
 from bench.servers import REAL_APP, BenchServer
 
 # Below every configuration's capacity, so the CPU per delivery compares like with like.
-MODERATE_RATE = 4_000
+MODERATE_RATE = 2_000
 # Far above any capacity: the senders' in-flight cap turns it into a closed loop, delivering as fast as it can.
 SATURATING_RATE = 60_000
 CONFIGS = {"memory x1": (False, 1), "redis x1": (True, 1), "redis x2": (True, 2)}
