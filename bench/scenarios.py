@@ -98,7 +98,8 @@ async def fanout(
         Row(
             scenario=f"1. fan-out ({asgi}) delivered/s at p99<100ms",
             measured=f"{spread(real_best)}/s; p99 {spread(p99, 1)} ms; at half rate p99 {spread(half, 1)} ms",
-            baseline=f"{spread(bare_best)}/s; p99 {spread([r['p99'] for r in rounds['baseline']], 1)} ms",
+            baseline=f"{spread(bare_best)}/s; p99 {spread([r['p99'] for r in rounds['baseline']], 1)} ms; "
+            f"load generator {spread([r['generatorCpu'] for r in rounds['baseline']], 0, 100)}% of a core",
             ratio=f"{ratio:.2f}x",
             target=">= 0.80x baseline, p99 < 100 ms, < 50 ms at half",
             verdict=verdict(met, f"{ratio / 0.8:.2f} of the 0.80x target" if ratio < 0.8 else "latency"),
