@@ -280,7 +280,7 @@ async function sweep(senders, plan) {
     if (result.pass) lo = rate;
     else hi = rate;
     if (hi === null) rate = rate * plan.factor;
-    else if (lo === null) rate = rate / plan.factor;
+    else if (lo === null) rate = rate / (plan.factor * plan.factor); // descend fast: a noisy round must still land
     else if (hi / lo > 1 + plan.resolution) rate = Math.sqrt(lo * hi);
     else break;
   }
