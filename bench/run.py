@@ -46,6 +46,8 @@ async def main(args: argparse.Namespace) -> list[Row]:
     if args.long:
         options.idle_connections, options.history_requests, options.measure_ms = 10_050, 2_000, 5_000
         options.warm_ms = 1_000
+    if args.idle_connections:
+        options.idle_connections = args.idle_connections + 50  # plus the 50 warm-up connections
     chosen = {int(s) for s in args.scenarios.split(",")}
     rows: list[Row] = []
     started = time.monotonic()
@@ -85,6 +87,7 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (medians need at least 3)")
     parser.add_argument("--scenarios", default="1,2,3,4,5", help="which scenarios, e.g. 1,3")
     parser.add_argument("--compare-uvicorn", action="store_true", help="repeat fan-out and idle under uvicorn")
+    parser.add_argument("--idle-connections", type=int, default=0, help="idle connections held (short: 1,950)")
     args = parser.parse_args()
     raise_nofile()
     os.sched_setaffinity(0, {GENERATOR_CORE})
