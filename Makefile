@@ -11,7 +11,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # (git-ignored), also on MySQL. Production sets JWT_SECRET; the server refuses to start without it there.
 LOCAL_SECRET = JWT_SECRET="$${JWT_SECRET:-$$(cat .jwt_secret)}"
 
-.PHONY: run test install lint typecheck pytest nodetest migrate clean
+.PHONY: run test install lint typecheck pytest nodetest migrate clean bench
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ pytest: install node_modules/.package-lock.json
 	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The benchmark's short run (under 5 minutes): prints the results table, see bench/README.md. It needs MySQL and
+# Redis like `make test`; BENCH_ARGS=--long runs the long version (10,000 idle connections, uvicorn too).
+bench: install
+	@test -d node_modules/ws || npm ci --no-audit --no-fund --silent
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules
