@@ -11,7 +11,7 @@ from chatbackend.schema import errors
 from chatbackend.validation import parse
 from messaging import changes, selectors, services
 from messaging.delivery import deliver_message_on_commit
-from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn
+from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn, message_json
 
 HistoryPageOut = inline_serializer(
     "HistoryPageOut",
@@ -38,7 +38,7 @@ class RoomMessages(APIView):
             after=selectors.parse_after(request.query_params.get("after")),
             limit=selectors.history_limit(request.query_params.get("limit")),
         )
-        return Response({"messages": MessageOut(page.messages, many=True).data, "nextCursor": page.next_cursor})
+        return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
     @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 429)})
     def post(self, request: Request, room_id: int) -> Response:
@@ -51,7 +51,7 @@ class RoomMessages(APIView):
         )
         if created:
             deliver_message_on_commit(message)
-        return Response(MessageOut(message).data, status=201 if created else 200)
+        return Response(message_json(message), status=201 if created else 200)
 
 
 ReadStateOut = inline_serializer(
@@ -68,12 +68,12 @@ class MessageDetail(APIView):
     def patch(self, request: Request, message_id: int) -> Response:
         payload = parse(EditMessageIn, request.data)
         message = changes.edit_message(editor=current_user(request), message_id=message_id, content=payload["content"])
-        return Response(MessageOut(message).data)
+        return Response(message_json(message))
 
     @extend_schema(operation_id="messages_delete", responses={200: MessageOut, **errors(401, 403, 404, 409)})
     def delete(self, request: Request, message_id: int) -> Response:
         message = changes.delete_message(deleter=current_user(request), message_id=message_id)
-        return Response(MessageOut(message).data)
+        return Response(message_json(message))
 
 
 class MessageReactions(APIView):
@@ -85,7 +85,7 @@ class MessageReactions(APIView):
     def post(self, request: Request, message_id: int) -> Response:
         payload = parse(ReactionIn, request.data)
         message = changes.react(user=current_user(request), message_id=message_id, emoji=payload["emoji"], add=True)
-        return Response(MessageOut(message).data)
+        return Response(message_json(message))
 
 
 class MessageReaction(APIView):
@@ -94,7 +94,7 @@ class MessageReaction(APIView):
     )
     def delete(self, request: Request, message_id: int, emoji: str) -> Response:
         message = changes.react(user=current_user(request), message_id=message_id, emoji=emoji, add=False)
-        return Response(MessageOut(message).data)
+        return Response(message_json(message))
 
 
 class RoomRead(APIView):

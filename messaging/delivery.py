@@ -17,7 +17,7 @@ from django.db import transaction
 from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 from messaging.models import Message
-from messaging.serializers import MessageOut
+from messaging.serializers import message_json
 from presence.services import connection_sids
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def user_channel(user_id: int) -> str:
 
 
 def message_event(message: Message) -> dict[str, Any]:
-    return dict(MessageOut(message).data)
+    return message_json(message)
 
 
 class BoundedRedisManager(socketio.AsyncRedisManager):
@@ -120,10 +120,11 @@ class Hub:
 hub = Hub()
 
 
-async def adeliver_message(message: Message) -> None:
-    """Send a stored message to every connection subscribed to its room (the sender's included)."""
+async def adeliver_message(message: Message, *, event: dict[str, Any] | None = None) -> None:
+    """Send a stored message to every connection subscribed to its room (the sender's included); `event` is its
+    message_event when the caller has it already."""
     MESSAGES_STORED.inc()  # every newly stored message passes through exactly one delivery function
-    await hub.emit("receive_message", message_event(message), to=room_channel(message.room_id))
+    await hub.emit("receive_message", event or message_event(message), to=room_channel(message.room_id))
 
 
 def deliver_message_on_commit(message: Message) -> None:

@@ -31,10 +31,10 @@ from messaging.delivery import BoundedRedisManager, adeliver_message, room_chann
 from messaging.serializers import (
     JoinRoomIn,
     LeaveRoomIn,
-    MessageOut,
     RoomMarkReadIn,
     SendMessageIn,
     TypingIn,
+    message_json,
 )
 from messaging.writer import MessageWriter
 from presence import services as presence
@@ -244,7 +244,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             page = await db(messaging_selectors.history_page)(
                 user=user, room_id=room.id, after=payload["after"], limit=settings.CHAT["HISTORY_MAX_LIMIT"]
             )
-            ack["messages"] = MessageOut(page.messages, many=True).data
+            ack["messages"] = [message_json(message) for message in page.messages]
             ack["nextCursor"] = page.next_cursor
         return ack
 
@@ -280,9 +280,10 @@ class ChatNamespace(socketio.AsyncNamespace):
             client_msg_id=payload["clientMsgId"],
         )
         message, created = await self._message_writer.send(draft)  # committed with its batch
+        event = message_json(message)  # serialized once, for the room and for the ack
         if created:
-            await adeliver_message(message)
-        return {"message": MessageOut(message).data}
+            await adeliver_message(message, event=event)
+        return {"message": event}
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The JSON shapes of messages, shared by the REST API and the Socket.IO events."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -8,9 +9,14 @@ from chatbackend.validation import StrictBooleanField, StrictCharField, StrictId
 from messaging.models import Message
 
 
-class MessageOut(serializers.ModelSerializer[Message]):
+class MessageOut(serializers.Serializer[Message]):
+    """A plain Serializer, not a ModelSerializer: it runs for every message sent, and introspecting the model on
+    each instantiation cost ~5x more than these explicit fields."""
+
+    id = serializers.IntegerField()
     roomId = serializers.IntegerField(source="room_id")
     senderId = serializers.IntegerField(source="sender_id")
+    content = serializers.CharField(help_text="As written (trimmed, control characters removed); '' once deleted.")
     createdAt = serializers.DateTimeField(source="created_at")
     editedAt = serializers.DateTimeField(source="edited_at", allow_null=True)
     deletedAt = serializers.DateTimeField(source="deleted_at", allow_null=True)
@@ -18,9 +24,29 @@ class MessageOut(serializers.ModelSerializer[Message]):
         child=serializers.IntegerField(), help_text="Emoji to the number of users who reacted with it."
     )
 
-    class Meta:
-        model = Message
-        fields = ["id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"]
+
+def _iso(when: datetime | None) -> str | None:
+    """A time as DRF's DateTimeField writes it (ISO 8601, UTC as Z)."""
+    if when is None:
+        return None
+    text = when.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    """MessageOut's output, built directly: it runs for every message sent and every history row, where DRF's
+    serializer costs ~100 us a message and this ~3. MessageOut stays the documented shape (OpenAPI) and
+    messaging/tests/test_serializers.py pins the two to the same output."""
+    return {
+        "id": message.id,
+        "roomId": message.room_id,
+        "senderId": message.sender_id,
+        "content": message.content,
+        "createdAt": _iso(message.created_at),
+        "editedAt": _iso(message.edited_at),
+        "deletedAt": _iso(message.deleted_at),
+        "reactions": {emoji: int(count) for emoji, count in (message.reactions or {}).items()},
+    }
 
 
 class MessageIn(serializers.Serializer[Any]):
