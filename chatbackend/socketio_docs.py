@@ -179,7 +179,7 @@ def error_codes() -> list[dict[str, Any]]:
 
 
 def socketio_reference(request: HttpRequest) -> HttpResponse:
-    import messaging.realtime  # noqa: F401 - defines TokenExpired, one of the codes listed
+    import messaging.socket_protocol  # noqa: F401 - defines TokenExpired and UnknownEvent, codes listed
 
     return render(
         request,

@@ -1,0 +1,140 @@
+"""How the Socket.IO server speaks the contract: events outside it refused, acks built, errors shaped, and the
+handshake token found. The handlers themselves live in messaging/realtime.py.
+"""
+
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+import socketio
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
+
+from chatbackend import metrics
+from chatbackend.errors import ChatError, as_chat_error
+from chatbackend.logcontext import bind_request_id, request_id
+from chatbackend.shutdown import GracefulShutdown
+
+event_logger = logging.getLogger("chatbackend.events")
+
+
+class EventNamespace(Protocol):
+    """What @chat_event needs of the namespace whose handler it wraps."""
+
+    shutdown: GracefulShutdown
+
+    async def get_session(self, sid: str, namespace: str | None = None) -> Any: ...
+
+
+Handler = Callable[[Any, str, Any], Awaitable[dict[str, Any] | None]]
+
+
+class TokenExpired(ChatError):
+    code = "token_expired"
+    status = 401
+    default_message = "The access token has expired: reconnect with a fresh one."
+
+
+class UnknownEvent(ChatError):
+    code = "unknown_event"
+    status = 404
+    default_message = "No such event."
+
+
+# The events a client may send: the handlers wrapped by @chat_event register here as they are defined. Anything
+# else is refused before dispatch: python-socketio's namespace would otherwise run `on_connect` or `on_disconnect`
+# for a client's plain "connect"/"disconnect" event, and answer an unknown event's ack with nothing at all.
+CLIENT_EVENTS: set[str] = set()
+
+
+class ChatServer(socketio.AsyncServer):
+    """AsyncServer that refuses events outside the contract and reports a failed event sent without an ack
+    callback through the `error` event.
+
+    python-socketio tells a handler nothing about whether the client asked for an ack, so this hook sits where
+    the library decides whether to send one (pinned version: see requirements.txt).
+    """
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
+    ) -> None:
+        event = data[0] if data and isinstance(data[0], str) else None
+        if event in CLIENT_EVENTS:
+            if id is not None:
+                await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+                return
+            result = await server._trigger_event(event, namespace, sid, *data[1:])
+        else:
+            name = repr(data[0])[:100] if data else "nothing"
+            result = {"ok": False, "error": UnknownEvent(f"No such event: {name}.").as_dict()}
+            if id is not None:
+                await server._send_packet(
+                    eio_sid, self.packet_class(socketio.packet.ACK, namespace=namespace, id=id, data=[result])
+                )
+                return
+        if isinstance(result, dict) and result.get("ok") is False:
+            event_name = event if event is not None else str(data[0] if data else "")[:100]
+            await server.emit("error", {**result["error"], "event": event_name}, to=sid, namespace=namespace)
+
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
+        # Every packet to a connection passes here, whichever manager fanned it out: count message deliveries.
+        if isinstance(eio_pkt.data, str) and eio_pkt.data.startswith(_RECEIVE_MESSAGE_PACKET):
+            metrics.MESSAGES_DELIVERED.inc()
+        await super()._send_eio_packet(eio_sid, eio_pkt)
+
+
+_RECEIVE_MESSAGE_PACKET = '2["receive_message",'  # a Socket.IO v5 EVENT packet on the default namespace
+
+
+def chat_event(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Wrap a handler: check the session's token is still valid, build the ack, turn errors into `ok: false`."""
+
+    event = handler.__name__.removeprefix("on_")
+    CLIENT_EVENTS.add(event)
+
+    @functools.wraps(handler)
+    async def run(namespace: EventNamespace, sid: str, *args: Any) -> dict[str, Any]:
+        token = bind_request_id(sid)  # the log lines of this event carry the connection id
+        started = time.perf_counter()
+        try:
+            async with namespace.shutdown.work():
+                session = await namespace.get_session(sid)
+                if session["expires_at"] <= time.time():
+                    raise TokenExpired()
+                result = await handler(namespace, sid, args[0] if args else None)
+            _log_event(event, "ok", started)
+            return {"ok": True, **(result or {})}
+        except Exception as exc:  # every failure becomes an ack; nothing escapes to disturb the connection
+            error = as_chat_error(exc)
+            metrics.record_error(error.code, transport="socket")
+            _log_event(event, error.code, started)
+            return {"ok": False, "error": error.as_dict()}
+        finally:
+            request_id.reset(token)
+
+    return run
+
+
+def refusal(exc: BaseException) -> SocketRefused:
+    """A refused handshake: the client's connect_error gets err.message and err.data = {code, message}."""
+    error = as_chat_error(exc)
+    return SocketRefused(error.message, error.as_dict())
+
+
+def _log_event(event: str, outcome: str, started: float) -> None:
+    level = logging.ERROR if outcome == "internal" else logging.INFO
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    event_logger.log(level, "event %s %s %.1fms", event, outcome, elapsed_ms, extra={"event": event})
+
+
+def token_from_handshake(environ: dict[str, Any], auth: Any) -> str | None:
+    """The access token from `auth.token`, the Authorization header, or the `token` query parameter."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
+        return auth["token"].removeprefix("Bearer ").strip()
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if header.startswith("Bearer "):
+        return header[len("Bearer ") :].strip() or None
+    tokens = parse_qs(environ.get("QUERY_STRING", "")).get("token")
+    return tokens[0] if tokens else None
