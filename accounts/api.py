@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts import profiles, services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
-from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterIPThrottle
+from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterAccountThrottle, RegisterIPThrottle
 from chatbackend.schema import errors
 from chatbackend.validation import StrictCharField, parse
 
@@ -65,7 +65,7 @@ class AuthOut(serializers.Serializer[Any]):
 class Register(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [RegisterIPThrottle]
+    throttle_classes = [RegisterIPThrottle, RegisterAccountThrottle]
 
     @extend_schema(request=RegisterIn, responses={201: AuthOut, **errors(400, 409, 413, 415, 429)})
     def post(self, request: Request) -> Response:

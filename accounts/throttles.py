@@ -29,10 +29,8 @@ class RegisterIPThrottle(PerIPThrottle):
     scope = "register_ip"
 
 
-class LoginAccountThrottle(ChatRateThrottle):
-    """Attempts on one account, from wherever they come (slows password guessing spread over many IPs)."""
-
-    scope = "login_account"
+class PerAccountThrottle(ChatRateThrottle):
+    """Attempts on one email address, from wherever they come."""
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         data = request.data
@@ -40,3 +38,15 @@ class LoginAccountThrottle(ChatRateThrottle):
         if not isinstance(email, str) or not email.strip():
             return None
         return self.cache_format % {"scope": self.scope, "ident": normalize_email(email)[:254]}
+
+
+class LoginAccountThrottle(PerAccountThrottle):
+    """Slows password guessing spread over many IPs."""
+
+    scope = "login_account"
+
+
+class RegisterAccountThrottle(PerAccountThrottle):
+    """Slows probing whether an email is registered (each attempt on a taken email answers 409)."""
+
+    scope = "register_account"

@@ -38,6 +38,7 @@ def server_env(*, redis: bool = False, channel: str = "") -> dict[str, str]:
         THROTTLE_LOGIN_IP="100000000/minute",
         THROTTLE_LOGIN_ACCOUNT="100000000/minute",
         THROTTLE_REGISTER_IP="100000000/hour",
+        THROTTLE_REGISTER_ACCOUNT="100000000/hour",
         THROTTLE_INVITE_CODE_FAILURES="100000000/hour",
         SHUTDOWN_GRACE_MS="2000",
         SOCKETIO_CHANNEL=channel or f"bench-{os.getpid()}",

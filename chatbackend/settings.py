@@ -251,6 +251,7 @@ CHAT = {
         "login_ip": env.str("THROTTLE_LOGIN_IP", default="30/minute"),
         "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/minute"),
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="20/hour"),
+        "register_account": env.str("THROTTLE_REGISTER_ACCOUNT", default="5/hour"),
         "invite_code_failures": env.str("THROTTLE_INVITE_CODE_FAILURES", default="10/hour"),
     },
 }

@@ -84,6 +84,24 @@ def test_register_is_throttled_per_client_address(rates: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_register_is_throttled_per_email_across_addresses(rates: Any) -> None:
+    rates(register_account="2/hour")
+    taken = make_user().email
+    statuses = [
+        client_for()
+        .post(
+            "/api/auth/register",
+            {"name": "N", "email": taken.upper() if i % 2 else taken, "password": TEST_PASSWORD},
+            format="json",
+            REMOTE_ADDR=f"10.0.2.{i}",
+        )
+        .status_code
+        for i in range(3)
+    ]
+    assert statuses == [409, 409, 429]
+
+
+@pytest.mark.django_db
 def test_login_does_not_reveal_whether_an_email_exists(rates: Any) -> None:
     user = make_user()
     unknown = login("nobody-here@example.com", TEST_PASSWORD)
