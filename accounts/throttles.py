@@ -1,5 +1,6 @@
 """Throttles of the sign-in endpoints: per client IP and per account, with rates from settings.CHAT."""
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,9 @@ class PerAccountThrottle(ChatRateThrottle):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": normalize_email(email)[:254]}
+        # Hashed: an email may hold spaces or any character, which cache keys must not.
+        ident = hashlib.sha256(normalize_email(email).encode("utf-8", "surrogatepass")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class LoginAccountThrottle(PerAccountThrottle):

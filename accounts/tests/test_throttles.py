@@ -1,5 +1,6 @@
 """Sign-in abuse limits: login and register throttled per client IP and per account, wrong invite codes too."""
 
+import json
 from typing import Any
 
 import pytest
@@ -127,3 +128,20 @@ def test_wrong_invite_codes_are_throttled_per_user(rates: Any) -> None:
     # Others are unaffected.
     other = client_for(make_user()).post("/api/rooms/join", {"inviteCode": room.invite_code}, format="json")
     assert other.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["a b@example.com", "x" * 400 + "@example.com", "\ud800@example.com", "ünï@例え.jp"])
+def test_any_email_text_is_throttled_safely(rates: Any, email: str) -> None:
+    rates(login_account="1/minute", register_account="1/minute")
+
+    def post(path: str, body: dict[str, str], ip: str) -> int:
+        # json.dumps escapes a lone surrogate as \ud800, as a client's JSON may carry it.
+        raw = json.dumps(body)
+        return int(client_for().generic("POST", path, raw, content_type="application/json", REMOTE_ADDR=ip).status_code)
+
+    credentials = {"email": email, "password": TEST_PASSWORD}
+    assert post("/api/auth/login", credentials, "10.0.3.1") in (400, 401)
+    assert post("/api/auth/login", credentials, "10.0.3.2") == 429
+    assert post("/api/auth/register", {"name": "N", **credentials}, "10.0.3.3") == 400
+    assert post("/api/auth/register", {"name": "N", **credentials}, "10.0.3.4") == 429
