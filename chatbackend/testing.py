@@ -12,14 +12,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.authentication import token_pair
 from accounts.models import User
 from messaging.models import Message
+from messaging.services import import_messages
 from rooms.models import Room, RoomMember
-from rooms.services import record_last_message, reserve_message_seqs
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
@@ -46,13 +45,7 @@ def make_room(
 
 def make_messages(room: Room, sender: User, count: int, *, prefix: str = "message") -> list[Message]:
     """Store messages in bulk, with their room sequence positions (not read by the sender: see send_message)."""
-    with transaction.atomic():
-        first = reserve_message_seqs(room_id=room.id, count=count)
-        messages = Message.objects.bulk_create(
-            Message(room=room, sender=sender, content=f"{prefix} {i}", seq=first + i) for i in range(count)
-        )
-        record_last_message(room_id=room.id, message_id=Message.objects.filter(room=room).latest("id").id)
-    return messages
+    return import_messages(room_id=room.id, messages=[(sender.id, f"{prefix} {i}") for i in range(count)])
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:

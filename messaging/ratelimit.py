@@ -16,11 +16,9 @@ from chatbackend.redis_clients import sync_redis
 
 
 class RateLimiter(Protocol):
-    def hit(self, user_id: int, room_id: int) -> None:
-        """Count one accepted message, or raise RateLimited with the wait until the next one is allowed."""
-
     def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
-        """`hit` for each (user id, room id) in order, at once: the refusal of each, or None where accepted."""
+        """Count one message for each (user id, room id), in order: None where it is accepted, else its refusal
+        (RateLimited with the wait until the next one is allowed)."""
 
 
 class MemoryRateLimiter:
@@ -32,30 +30,25 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
         self._hits: dict[tuple[int, int], deque[float]] = {}
 
-    def hit(self, user_id: int, room_id: int) -> None:
+    def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
         now_ms = time.monotonic() * 1000
         with self._lock:
-            hits = self._hits.setdefault((user_id, room_id), deque())
-            while hits and hits[0] <= now_ms - self.window_ms:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                raise RateLimited(retry_after_ms=max(1, int(hits[0] + self.window_ms - now_ms) + 1))
-            hits.append(now_ms)
+            refusals = [self._hit(key, now_ms) for key in keys]
             if len(self._hits) > 100_000:  # drop idle keys so the table cannot grow without bound
                 for key in [
                     key for key, times in self._hits.items() if not times or times[-1] <= now_ms - self.window_ms
                 ]:
                     del self._hits[key]
-
-    def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
-        refusals: list[RateLimited | None] = []
-        for user_id, room_id in keys:
-            try:
-                self.hit(user_id, room_id)
-                refusals.append(None)
-            except RateLimited as refusal:
-                refusals.append(refusal)
         return refusals
+
+    def _hit(self, key: tuple[int, int], now_ms: float) -> RateLimited | None:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now_ms - self.window_ms:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return RateLimited(retry_after_ms=max(1, int(hits[0] + self.window_ms - now_ms) + 1))
+        hits.append(now_ms)
+        return None
 
 
 # A sorted set of acceptance times per (user, room); check and add in one atomic step on the Redis server,
@@ -85,11 +78,6 @@ class RedisRateLimiter:
         self.prefix = prefix
         self._client = client
         self._script = client.register_script(_SLIDING_WINDOW)
-
-    def hit(self, user_id: int, room_id: int) -> None:
-        [refusal] = self.hit_many([(user_id, room_id)])
-        if refusal is not None:
-            raise refusal
 
     def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
         # One round trip for a whole batch of sends: the scripts run in order on the Redis server.

@@ -105,6 +105,24 @@ def store_messages(drafts: Sequence[SendDraft]) -> list[SendResult]:
     return [result if result is not None else SendResult(error=RuntimeError("send not settled")) for result in results]
 
 
+def import_messages(*, room_id: int, messages: Sequence[tuple[int, str]]) -> list[Message]:
+    """Store existing history in bulk, as (sender id, content) oldest first: for seeding and imports.
+
+    Positions and the room's last message are kept right, as for sends; there is no membership check, rate limit,
+    cleaning or delivery. Ids are filled in where the backend returns them (MariaDB).
+    """
+    with transaction.atomic():
+        first = lock_message_seqs([room_id])[room_id] + 1
+        stored = Message.objects.bulk_create(
+            Message(room_id=room_id, sender_id=sender_id, content=content, seq=first + index)
+            for index, (sender_id, content) in enumerate(messages)
+        )
+        if stored:
+            newest = Message.objects.filter(room_id=room_id).latest("id")
+            record_new_messages(newest={room_id: (newest.seq, newest.id)})
+    return stored
+
+
 def _store_alone(draft: SendDraft) -> SendResult:
     results: list[SendResult | None] = [None]
     try:

@@ -84,10 +84,6 @@ async def resync(local: set[tuple[int, str]]) -> tuple[dict[int, datetime], set[
     return offline, online
 
 
-async def online_user_ids(user_ids: list[int]) -> set[int]:
-    return await presence_store().online_user_ids(user_ids)
-
-
 @cache
 def live_stats_publisher() -> LiveStatsPublisher | None:
     """This process's publisher of live figures to Redis (None without REDIS_URL: nothing to share)."""

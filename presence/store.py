@@ -20,12 +20,6 @@ class PresenceStore(Protocol):
     async def remove_connection(self, user_id: int, sid: str) -> bool:
         """Forget a connection; True if it was the user's last (the user went offline)."""
 
-    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
-        """Which of these users are online."""
-
-    async def connection_count(self, user_id: int) -> int:
-        """How many connections the user has open, across processes."""
-
     async def process_connections(self) -> set[tuple[int, str]]:
         """The (user id, sid) pairs recorded for this process."""
 
@@ -33,7 +27,7 @@ class PresenceStore(Protocol):
         """The sids of the user's open connections, across processes."""
 
     def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
-        """`online_user_ids` for sync code running outside the event loop."""
+        """Which of these users are online; for sync code (REST views) running outside the event loop."""
 
     async def heartbeat(self) -> None:
         """Tell the other processes that this one is alive."""
@@ -65,12 +59,6 @@ class MemoryPresenceStore:
             del self._connections[user_id]
             return True
         return False
-
-    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
-        return {user_id for user_id in user_ids if self._connections.get(user_id)}
-
-    async def connection_count(self, user_id: int) -> int:
-        return len(self._connections.get(user_id, ()))
 
     async def process_connections(self) -> set[tuple[int, str]]:
         return {(user_id, sid) for user_id, sids in self._connections.items() for sid in sids}
@@ -167,18 +155,6 @@ class RedisPresenceStore:
     async def remove_connection(self, user_id: int, sid: str) -> bool:
         keys = [self._user_key(user_id), self._process_key]
         return bool(await self._remove(keys=keys, args=[f"{self.process_id}|{sid}", f"{user_id}|{sid}"]))
-
-    async def online_user_ids(self, user_ids: list[int]) -> set[int]:
-        if not user_ids:
-            return set()
-        async with self.client.pipeline(transaction=False) as pipe:
-            for user_id in user_ids:
-                pipe.scard(self._user_key(user_id))
-            counts = await pipe.execute()
-        return {user_id for user_id, count in zip(user_ids, counts, strict=True) if count}
-
-    async def connection_count(self, user_id: int) -> int:
-        return int(await self.client.scard(self._user_key(user_id)))
 
     async def process_connections(self) -> set[tuple[int, str]]:
         entries = await self.client.smembers(self._process_key)

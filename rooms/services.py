@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 
 from accounts.models import User
 from chatbackend.db import values_table
@@ -196,18 +195,10 @@ def _hand_on_ownership(room_id: int) -> None:
     publish_on_commit("member_updated", member_event(successor), to=room_channel(room_id))
 
 
-def reserve_message_seqs(*, room_id: int, count: int = 1) -> int:
-    """Take the next `count` positions of the room's message sequence; returns the first. Call in a transaction:
-    the room row stays locked until it commits, so positions are never handed out twice and a room's messages
-    are stored one transaction at a time (ids and positions rise together)."""
-    Room.objects.filter(id=room_id).update(message_seq=F("message_seq") + count)
-    return int(Room.objects.values_list("message_seq", flat=True).get(id=room_id)) - count + 1
-
-
 def lock_message_seqs(room_ids: Iterable[int]) -> dict[int, int]:
     """Lock the rooms' rows for the transaction and return {room id: message_seq} of those that exist.
 
-    The batch form of `reserve_message_seqs`: the caller hands out positions message_seq + 1, + 2, ... and writes
+    The caller hands out positions message_seq + 1, + 2, ... and writes
     the new totals with `record_new_messages` in the same transaction. Rows are locked in id order, so two
     batches sharing rooms wait for each other instead of deadlocking.
     """
@@ -243,11 +234,6 @@ def advance_read_positions(*, positions: dict[tuple[int, int], tuple[int, int]])
             "SET m.read_seq = v.seq, m.last_read_message_id = v.message_id WHERE m.read_seq < v.seq",
             params,
         )
-
-
-def record_last_message(*, room_id: int, message_id: int) -> None:
-    """Point the room at its newest message (in the transaction that reserved its position)."""
-    Room.objects.filter(id=room_id).update(last_message_id=message_id)
 
 
 def advance_read_position(*, room_id: int, user_id: int, message_id: int, seq: int) -> bool:

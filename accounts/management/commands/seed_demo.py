@@ -7,8 +7,8 @@ from django.db import transaction
 
 from accounts.models import User
 from messaging.models import Message
+from messaging.services import import_messages
 from rooms.models import Room, RoomMember
-from rooms.services import record_last_message, reserve_message_seqs
 
 DEMO_PASSWORD = "demo-password-123"
 USERS = [("alice@example.com", "Alice"), ("bob@example.com", "Bob"), ("carol@example.com", "Carol")]
@@ -43,19 +43,11 @@ class Command(BaseCommand):
                 role = RoomMember.Role.OWNER if index == 0 else RoomMember.Role.MEMBER
                 RoomMember.objects.get_or_create(room=room, user=user, defaults={"role": role})
             if not Message.objects.filter(room=room).exists():
-                with transaction.atomic():
-                    first = reserve_message_seqs(room_id=room.id, count=options["messages"])
-                    Message.objects.bulk_create(
-                        Message(
-                            room=room,
-                            sender=members[i % len(members)],
-                            content=f"{LINES[i % len(LINES)]} (#{i + 1})",
-                            seq=first + i,
-                        )
-                        for i in range(options["messages"])
-                    )
-                    newest = Message.objects.filter(room=room).latest("id")
-                    record_last_message(room_id=room.id, message_id=newest.id)
+                history = [
+                    (members[i % len(members)].id, f"{LINES[i % len(LINES)]} (#{i + 1})")
+                    for i in range(options["messages"])
+                ]
+                import_messages(room_id=room.id, messages=history)
             self.stdout.write(
                 f"room #{room.id} {room.name} ({'private, code ' + room.invite_code if private else 'public'})"
             )
