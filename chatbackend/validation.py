@@ -1,7 +1,8 @@
 """Text rules shared by every entry point: strict JSON types at the edge and one way to clean user text."""
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +15,34 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Lone UTF-16 surrogates: JSON may carry them ("\ud800"), but no UTF-8 encoding exists, so the database and
 # the password hasher would fail on them with a 500.
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class FieldErrors:
+    """The refusals of several fields, gathered so that one ValidationFailed names every bad field at once."""
+
+    def __init__(self) -> None:
+        self._refusals: list[ValidationFailed] = []
+
+    def check(self, rule: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`rule(...)`'s result, or None (the refusal kept for `raise_any`) if it raises ValidationFailed."""
+        try:
+            return rule(*args, **kwargs)
+        except ValidationFailed as refusal:
+            self._refusals.append(refusal)
+            return None
+
+    def raise_any(self) -> None:
+        """Raise one ValidationFailed whose details hold every field refused so far, if any was."""
+        if not self._refusals:
+            return
+        details: dict[str, Any] = {}
+        for refusal in self._refusals:
+            details.update(refusal.details)
+        raise ValidationFailed("; ".join(refusal.message for refusal in self._refusals), **details)
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:
