@@ -60,7 +60,7 @@ install: $(STAMP_DEV) $(STAMP_NODE)
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
 
 migrate: install-run .jwt_secret
-	@$(BIN)/python manage.py wait_for_db
+	$(if $(RUN_DATABASE_URL),@$(BIN)/python manage.py wait_for_db)
 	@echo "==> applying database migrations"
 	@$(BIN)/python manage.py migrate --noinput -v0
 
