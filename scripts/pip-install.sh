@@ -21,8 +21,8 @@ for requirements in "$@"; do args+=(-r "$requirements"); done
 # One line per package as pip gets to it (pip's own output is long); the exit status is pip's.
 set +e
 "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off --no-compile "${args[@]}" </dev/null 2>&1 \
-  | tee "$log" | { grep --line-buffered -E '^(Collecting|Building wheel|Installing collected)' \
-  | sed -u -E 's/^Collecting ([^ ]+).*/    \1/; s/^(Building wheel for [^ ]+).*/    \1 (compiling).../; s/^Installing.*/    installing.../'; true; }
+  | tee "$log" | { grep --line-buffered -E '^(Collecting|Building wheels for|Installing collected)' \
+  | sed -u -E 's/^Collecting ([^ ]+).*/    \1/; s/^Building wheels? for (collected packages: )?(.*)/    building \2 from source (compiling).../; s/^Installing.*/    installing.../'; true; }
 status=${PIPESTATUS[0]}
 set -e
 if ((status != 0)); then

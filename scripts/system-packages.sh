@@ -44,16 +44,22 @@ for_test() {
   need redis-server "the private Redis of the fault tests" command -v redis-server
 }
 
-for purpose in "${@:-run}"; do
-  case $purpose in
-    run | mysql | test) "for_$purpose" ;;
-    *)
-      echo "usage: $0 [run|mysql|test]..." >&2
-      exit 2
-      ;;
-  esac
-done
+check_all() {
+  missing=()
+  reasons=()
+  for purpose in "${purposes[@]}"; do
+    case $purpose in
+      run | mysql | test) "for_$purpose" ;;
+      *)
+        echo "usage: $0 [run|mysql|test]..." >&2
+        exit 2
+        ;;
+    esac
+  done
+}
 
+purposes=("${@:-run}")
+check_all
 ((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
   echo "Missing system packages: ${reasons[*]}. Install them (e.g. sudo apt-get install ${missing[*]}) and run this again." >&2
@@ -62,3 +68,11 @@ fi
 echo "==> installing system packages: ${reasons[*]}"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# A package that apt installed but whose check still fails (headers elsewhere, PKG_CONFIG_LIBDIR pointing away
+# from them): say so now, in one line, rather than let a build fail later with pages of output.
+ASSUME_MISSING_PACKAGES=
+check_all
+if ((${#missing[@]})); then
+  echo "Installed, but still not found: ${reasons[*]}. Check PKG_CONFIG_PATH/PKG_CONFIG_LIBDIR and PATH." >&2
+  exit 1
+fi
