@@ -1,6 +1,8 @@
-"""The `DATABASES["default"]` of a DATABASE_URL: MySQL/MariaDB, or SQLite (the embedded default) set up for a server."""
+"""Settings that need more than a default: the database of DATABASE_URL (MySQL/MariaDB, or SQLite set up for a
+server) and the token signing key."""
 
 import importlib.util
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,37 @@ def _sqlite(database: dict[str, Any]) -> dict[str, Any]:
     }
     database["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
     return database
+
+
+JWT_SECRET_MIN_LENGTH = 32
+
+
+def signing_key(secret: str, *, key_file: Path, production: bool) -> str:
+    """The token signing key: JWT_SECRET, else the key kept in `key_file` (.jwt_secret, which `make run` and the
+    embedded default generate once), so that the server and every `manage.py` command of a checkout sign alike.
+
+    Production (DEBUG off, DATABASE_URL set) never generates one, and refuses a key shorter than 32 characters.
+    """
+    if secret:
+        key = secret
+    elif key_file.exists():
+        key = key_file.read_text().strip()
+    elif production:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is required when DEBUG is off and DATABASE_URL is set (or a key in {key_file}, as `make run`"
+            " writes): set it to a long random string."
+        )
+    else:
+        try:  # exclusive create: of several processes starting at once, one writes the key and all read it
+            with open(key_file, "x") as new_file:
+                key_file.chmod(0o600)
+                new_file.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+        key = key_file.read_text().strip()
+    if production and len(key) < JWT_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is {len(key)} characters long; production needs at least {JWT_SECRET_MIN_LENGTH} (for example"
+            " `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    return key
