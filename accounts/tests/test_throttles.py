@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from chatbackend.testing import TEST_PASSWORD, client_for, make_room, make_user
+from tests.support import TEST_PASSWORD, client_for, make_room, make_user
 
 
 @pytest.fixture

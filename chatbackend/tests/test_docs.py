@@ -6,8 +6,8 @@ import re
 import pytest
 
 from chatbackend.socketio_docs import EVENTS, error_codes
-from chatbackend.testing import BASE_DIR, client_for
 from messaging.realtime import ChatNamespace
+from tests.support import BASE_DIR, client_for
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()
 

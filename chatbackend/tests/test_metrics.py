@@ -7,8 +7,8 @@ import pytest
 from django.test import override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from chatbackend.testclients import connected
-from chatbackend.testing import client_for, make_room, make_user, token_for
+from tests.support import client_for, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

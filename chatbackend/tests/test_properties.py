@@ -10,12 +10,12 @@ from rest_framework import serializers
 
 from accounts.api import LoginIn, RefreshIn, RegisterIn
 from chatbackend.errors import ValidationFailed
-from chatbackend.testing import client_for, make_room, make_user
 from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, clean_text, parse
 from messaging import selectors
 from messaging.serializers import JoinRoomIn, MessageIn, RoomRefIn, SendMessageIn, TypingIn
 from rooms.api import CreateRoomIn, JoinByCodeIn
 from rooms.api import JoinRoomIn as RestJoinRoomIn
+from tests.support import client_for, make_room, make_user
 
 MAX = 4000
 MAX_ID = 2**63 - 1

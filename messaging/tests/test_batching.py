@@ -7,14 +7,14 @@ import pytest
 from django.db import OperationalError, connection
 
 from chatbackend.errors import NotRoomMember, RateLimited, RoomNotFound, as_chat_error
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, client_for, make_messages, make_room, make_user, token_for
 from conftest import SERVER_ENV
 from messaging import services, writer
 from messaging.models import Message
 from messaging.services import SendDraft, store_messages
 from messaging.writer import MessageWriter
 from rooms.models import Room, RoomMember
+from tests.support import ServerProcess, client_for, make_messages, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 def draft(sender_id: int, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:

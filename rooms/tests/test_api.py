@@ -8,8 +8,8 @@ import pytest
 from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
-from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.models import Room, RoomMember
+from tests.support import assert_error, client_for, make_room, make_user
 
 ROOM_FIELDS = {"id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"}
 
