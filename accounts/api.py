@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import profiles, services
+from accounts import services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterAccountThrottle, RegisterIPThrottle
 from chatbackend.schema import errors
 from chatbackend.validation import StrictCharField, parse
+from rooms import profiles
 
 
 class UserOut(serializers.ModelSerializer[User]):

@@ -14,8 +14,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from accounts import api as accounts_api
 from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
-from chatbackend.socketio_docs import socketio_reference
 from messaging import api as messaging_api
+from messaging.realtime.reference import socketio_reference
 from rooms import api as rooms_api
 
 

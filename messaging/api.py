@@ -7,10 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import current_user
+from chatbackend.events import deliver_message_on_commit
 from chatbackend.schema import errors
 from chatbackend.validation import parse
 from messaging import changes, selectors, services
-from messaging.delivery import deliver_message_on_commit
 from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn, message_json
 
 HistoryPageOut = inline_serializer(

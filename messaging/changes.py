@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from chatbackend.errors import InsufficientRole, MessageDeleted, MessageNotFound, NotMessageSender
+from chatbackend.events import message_event, publish_on_commit, room_channel
 from chatbackend.validation import clean_text
-from messaging.delivery import message_event, publish_on_commit, room_channel
 from messaging.models import Message, Reaction
 from messaging.selectors import get_message
 from rooms.models import RoomMember

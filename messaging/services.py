@@ -4,7 +4,7 @@ Every send takes the same two steps, whoever calls it:
 - `prepare_send`: the checks that need no database (room id, content, clientMsgId), before a send is queued;
 - `store_messages`: membership, retries, the rate limit and the write, for a whole batch in one transaction.
 The REST send and management commands call `send_message` (a batch of one); the Socket.IO handlers hand prepared
-sends to the process's group-commit writer (messaging/writer.py), which stores many with one `store_messages`.
+sends to the process's group-commit writer (messaging/realtime/writer.py), which stores many with one `store_messages`.
 """
 
 from collections.abc import Iterable, Sequence

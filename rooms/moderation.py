@@ -9,8 +9,8 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chatbackend.errors import DirectRoom, InsufficientRole, MemberNotFound, UserNotFound, ValidationFailed
+from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
-from messaging.delivery import publish_on_commit, room_channel
 from rooms.models import Room, RoomBan, RoomMember, new_invite_code
 from rooms.selectors import get_room
 from rooms.serializers import RoomOut, member_event

@@ -19,8 +19,8 @@ from chatbackend.errors import (
     NotRoomMember,
     RateLimited,
 )
+from chatbackend.events import publish_on_commit, room_channel, unsubscribe_user_on_commit
 from chatbackend.validation import clean_text
-from messaging.delivery import publish_on_commit, room_channel, unsubscribe_user_on_commit
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import get_room, is_member
 from rooms.serializers import member_event

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from chatbackend.socketio_docs import EVENTS, error_codes
-from messaging.realtime import ChatNamespace
+from messaging.realtime.namespace import ChatNamespace
+from messaging.realtime.reference import EVENTS, error_codes
 from tests.support import BASE_DIR, client_for
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()

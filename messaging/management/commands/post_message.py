@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from chatbackend.errors import ChatError
+from chatbackend.events import deliver_message_on_commit
 from messaging import services
-from messaging.delivery import deliver_message_on_commit
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Socket.IO: the namespace with every client event of the contract, connection lifecycle, presence and typing.
 
 Each handler reads its payload with the serializers the REST API uses, calls one service on the DB pool, emits,
-and returns the ack. Failures are raised; messaging/socket_protocol.py turns them into `{ok: false, error}` (or
+and returns the ack. Failures are raised; messaging/realtime/protocol.py turns them into `{ok: false, error}` (or
 the `error` event) in one place.
 """
 
@@ -18,13 +18,15 @@ from accounts.models import User
 from chatbackend import metrics
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, as_chat_error
+from chatbackend.events import BoundedRedisManager, adeliver_message, room_channel, room_id_of_channel, user_channel
 from chatbackend.logcontext import bind_request_id
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
 from chatbackend.validation import parse
 from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.delivery import BoundedRedisManager, adeliver_message, room_channel, room_id_of_channel, user_channel
+from messaging.realtime.protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
+from messaging.realtime.writer import MessageWriter
 from messaging.serializers import (
     JoinRoomIn,
     LeaveRoomIn,
@@ -33,8 +35,6 @@ from messaging.serializers import (
     TypingIn,
     message_json,
 )
-from messaging.socket_protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
-from messaging.writer import MessageWriter
 from presence import services as presence
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services

@@ -4,8 +4,8 @@ from django.conf import settings
 
 from accounts.models import User
 from chatbackend.errors import UserNotFound
+from chatbackend.events import member_channels, publish_on_commit
 from chatbackend.validation import clean_text
-from messaging.delivery import member_channels, publish_on_commit
 from rooms.selectors import co_member_ids, shares_room
 
 

@@ -179,7 +179,7 @@ def error_codes() -> list[dict[str, Any]]:
 
 
 def socketio_reference(request: HttpRequest) -> HttpResponse:
-    import messaging.socket_protocol  # noqa: F401 - defines TokenExpired and UnknownEvent, codes listed
+    import messaging.realtime.protocol  # noqa: F401 - defines TokenExpired and UnknownEvent, codes listed
 
     return render(
         request,

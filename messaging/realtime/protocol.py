@@ -1,5 +1,5 @@
 """How the Socket.IO server speaks the contract: events outside it refused, acks built, errors shaped, and the
-handshake token found. The handlers themselves live in messaging/realtime.py.
+handshake token found. The handlers themselves live in messaging/realtime/namespace.py.
 """
 
 import functools
