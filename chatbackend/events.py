@@ -1,12 +1,23 @@
-"""Turning stored state into Socket.IO events and handing them to whoever delivers them.
+"""The event bus: Socket.IO channel names, publishing after commit, and the hub that hands events to Socket.IO.
 
-Every path that creates a message (socket send, REST send, management command) ends here, so they all emit the
-same event to the same receivers. Events leave only after the write is committed: services call
-`publish_on_commit` (Zulip's send_event_on_commit), whichever entry point called them.
+Services publish their own events with `publish_on_commit` (Zulip's send_event_on_commit): an event leaves only
+once the write is committed, whichever entry point called the service. Where it goes from there depends on the
+thread the commit happened on:
+- in a unit of work run by `db()` for the event loop (the Socket.IO handlers), the events are collected and sent
+  by `db()` from the loop once the unit returns, before the handler acknowledges;
+- in another thread of a server process (a REST view), they are queued to the loop, which sends them in order;
+  the thread never waits for delivery, so a stored message cannot fail because delivery is slow;
+- in a process without a Socket.IO server (a management command), they go out through python-socketio's
+  write-only Redis manager when REDIS_URL is set, and nowhere otherwise.
+This module knows no app: events are names, JSON payloads and channels.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,11 +25,7 @@ import socketio
 from django.conf import settings
 from django.db import transaction
 
-from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
-from messaging.models import Message
-from messaging.serializers import message_json
-from presence.services import connection_sids
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +45,8 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def message_event(message: Message) -> dict[str, Any]:
-    return message_json(message)
+def member_channels(user_ids: list[int]) -> list[str]:
+    return [user_channel(user_id) for user_id in user_ids]
 
 
 class BoundedRedisManager(socketio.AsyncRedisManager):
@@ -61,6 +68,45 @@ class BoundedRedisManager(socketio.AsyncRedisManager):
         self.connected = True
 
 
+@dataclass(frozen=True)
+class Handover:
+    """Work for the event loop from sync code: an emit, or (`alone`) something that must wait for what came
+    before it and hold back what comes after, such as taking a leaver's connections out of a room after
+    `member_left` reached them."""
+
+    run: Callable[[], Awaitable[None]]
+    alone: bool = False
+
+
+# The handovers of the unit of work running in this context, when `db()` collects them (see `collected`).
+_outbox: ContextVar[list[Handover] | None] = ContextVar("event_outbox", default=None)
+
+
+@contextlib.contextmanager
+def collected() -> Iterator[list[Handover]]:
+    """Collect what is published on commit within the block instead of queueing it: `db()` sends it itself."""
+    outbox: list[Handover] = []
+    token = _outbox.set(outbox)
+    try:
+        yield outbox
+    finally:
+        _outbox.reset(token)
+
+
+async def run_in_order(handovers: Sequence[Handover]) -> None:
+    """Run handovers in order: consecutive emits together (each starts in turn, so local delivery keeps the
+    order), an `alone` one after everything before it."""
+    together: list[Awaitable[None]] = []
+    for handover in handovers:
+        if handover.alone:
+            await asyncio.gather(*together)
+            together = []
+            await handover.run()
+        else:
+            together.append(handover.run())
+    await asyncio.gather(*together)
+
+
 class Hub:
     """Where events go from this process.
 
@@ -72,6 +118,8 @@ class Hub:
         self.server: socketio.AsyncServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._external: socketio.RedisManager | None = None
+        self._queue: asyncio.Queue[Handover] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     def attach(self, server: socketio.AsyncServer) -> None:
         self.server = server
@@ -83,31 +131,31 @@ class Hub:
         assert self.server is not None, "the Socket.IO server is not attached"
         await self.server.emit(event, data, to=to, skip_sid=skip_sid)
 
-    async def unsubscribe_user(self, user_id: int, room_id: int) -> None:
-        """Take every open connection of a user, in any process, out of a room's Socket.IO room.
-
-        The presence store knows the user's connections across processes; python-socketio's Redis manager relays
-        `leave_room` of a connection held by another process to that process, so this works in one process and
-        in many alike.
-        """
+    async def leave_channel(self, sid: str, channel: str) -> None:
+        """Take a connection out of a Socket.IO room. python-socketio's Redis manager relays this to the process
+        holding the connection, so it works in one process and in many alike."""
         assert self.server is not None, "the Socket.IO server is not attached"
-        for sid in await connection_sids(user_id=user_id):
-            await self.server.leave_room(sid, room_channel(room_id), namespace="/")
+        await self.server.leave_room(sid, channel, namespace="/")
 
-    def run_from_sync(self, coroutine: Any) -> bool:
-        """Run a coroutine on the server's loop from a worker thread and wait for it; False without a server."""
-        if self.server is not None and self.loop is not None and self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+    def hand_over(self, handover: Handover) -> bool:
+        """From sync code: have the server's loop run this (see the module docstring); never waits for it.
+        False when this process has no running Socket.IO server."""
+        if self.server is None:
+            return False
+        outbox = _outbox.get()
+        if outbox is not None:
+            outbox.append(handover)
             return True
-        coroutine.close()
-        return False
+        if self.loop is None or not self.loop.is_running():
+            return False
+        self.loop.call_soon_threadsafe(self._enqueue, handover)
+        return True
 
     def emit_from_sync(self, event: str, data: Any, *, to: str | list[str]) -> None:
-        """Emit from a worker thread or a process without a server; waits until the event is handed over."""
-        if self.server is not None and self.loop is not None and self.loop.is_running():
-            future = asyncio.run_coroutine_threadsafe(self.emit(event, data, to=to), self.loop)
-            future.result(timeout=10)
-        elif settings.REDIS_URL:
+        """Emit from sync code, in a server process or not (see the module docstring)."""
+        if self.hand_over(Handover(lambda: self.emit(event, data, to=to))):
+            return
+        if settings.REDIS_URL:
             if self._external is None:
                 self._external = socketio.RedisManager(
                     settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
@@ -116,23 +164,23 @@ class Hub:
         else:
             logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
 
+    def _enqueue(self, handover: Handover) -> None:
+        """On the loop: queue work from another thread for the one task that runs it in order."""
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._sender = asyncio.create_task(self._run_queued(self._queue), name="event-bus")
+        self._queue.put_nowait(handover)
+
+    async def _run_queued(self, queue: asyncio.Queue[Handover]) -> None:
+        while True:
+            handover = await queue.get()
+            try:
+                await handover.run()
+            except Exception:  # delivery is best effort once stored; the next event goes on
+                logger.exception("an event from a worker thread was not handed to Socket.IO")
+
 
 hub = Hub()
-
-
-async def adeliver_message(message: Message, *, event: dict[str, Any] | None = None) -> None:
-    """Send a stored message to every connection subscribed to its room (the sender's included); `event` is its
-    message_event when the caller has it already."""
-    MESSAGES_STORED.inc()  # every newly stored message passes through exactly one delivery function
-    await hub.emit("receive_message", event or message_event(message), to=room_channel(message.room_id))
-
-
-def deliver_message_on_commit(message: Message) -> None:
-    """From sync code: send the message once the current transaction (if any) commits."""
-    MESSAGES_STORED.inc()
-    payload = message_event(message)
-    channel = room_channel(message.room_id)
-    transaction.on_commit(lambda: hub.emit_from_sync("receive_message", payload, to=channel))
 
 
 def publish_on_commit(event: str, payload: dict[str, Any], *, to: str | list[str]) -> None:
@@ -140,19 +188,15 @@ def publish_on_commit(event: str, payload: dict[str, Any], *, to: str | list[str
     transaction.on_commit(lambda: hub.emit_from_sync(event, payload, to=to))
 
 
-def unsubscribe_user_on_commit(*, user_id: int, room_id: int) -> None:
-    """Once committed, take the user's open connections (every process) out of the room's live events.
+def run_on_commit(work: Callable[[], Awaitable[None]], *, without_server: str) -> None:
+    """From sync code: once committed, run `work` on the server's loop after the events published before it.
 
-    Without a server in this process (a management command, the admin under WSGI) nothing is unsubscribed live;
-    the connections still lose access, as every later event checks membership.
+    Without a Socket.IO server in this process (a management command, the admin under WSGI) nothing runs, and
+    `without_server` is logged at debug level.
     """
 
-    def unsubscribe() -> None:
-        if not hub.run_from_sync(hub.unsubscribe_user(user_id, room_id)):
-            logger.debug("no Socket.IO server in this process: user %s not unsubscribed live", user_id)
+    def hand_over() -> None:
+        if not hub.hand_over(Handover(work, alone=True)):
+            logger.debug("no Socket.IO server in this process: %s", without_server)
 
-    transaction.on_commit(unsubscribe)
-
-
-def member_channels(user_ids: list[int]) -> list[str]:
-    return [user_channel(user_id) for user_id in user_ids]
+    transaction.on_commit(hand_over)

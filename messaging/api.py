@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import current_user
-from chatbackend.events import deliver_message_on_commit
 from chatbackend.schema import errors
 from chatbackend.validation import parse
 from messaging import changes, selectors, services
@@ -49,8 +48,6 @@ class RoomMessages(APIView):
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
         )
-        if created:
-            deliver_message_on_commit(message)
         return Response(message_json(message), status=201 if created else 200)
 
 

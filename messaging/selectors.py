@@ -9,8 +9,8 @@ from django.conf import settings
 from accounts.models import User
 from chatbackend.errors import MessageNotFound, ValidationFailed
 from messaging.models import Message
+from rooms.access import require_readable
 from rooms.selectors import get_room
-from rooms.services import require_readable
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from chatbackend.schema import errors
 from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, parse
 from messaging.selectors import history_limit
 from messaging.serializers import MessageOut
-from rooms import direct, moderation, selectors, services
+from rooms import access, direct, moderation, selectors, services
 from rooms.models import RoomBan
 from rooms.serializers import MemberOut, RoomOut
 
@@ -111,7 +111,7 @@ class RoomDetail(APIView):
     @extend_schema(operation_id="rooms_retrieve", responses={200: RoomOut, **errors(401, 403, 404)})
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         return Response(RoomOut(room).data)
 
     @extend_schema(
@@ -149,7 +149,7 @@ class RoomMembers(APIView):
     )
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         page = selectors.members_page(
             room=room,
             cursor=request.query_params.get("cursor") or None,

@@ -6,7 +6,8 @@ from accounts.models import User
 from chatbackend.errors import UserNotFound
 from chatbackend.events import member_channels, publish_on_commit
 from chatbackend.validation import clean_text
-from rooms.selectors import co_member_ids, shares_room
+from rooms.access import require_shares_room
+from rooms.selectors import co_member_ids
 
 
 def update_profile(*, user: User, name: str) -> User:
@@ -23,6 +24,7 @@ def public_profile(*, viewer: User, user_id: int) -> User:
     """Another user's profile, visible to users who share a room with them; otherwise UserNotFound (no hint that
     the account exists)."""
     user = User.objects.filter(id=user_id, is_active=True).first() if 0 < user_id < 2**63 else None
-    if user is None or not shares_room(user_id=viewer.id, other_id=user.id):
+    if user is None:
         raise UserNotFound()
+    require_shares_room(viewer=viewer, user=user)
     return user

@@ -1,14 +1,11 @@
 """Reads about rooms: lookups, membership questions, the caller's room list and a room's members."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from accounts.models import User
-from chatbackend.db import values_table
 from chatbackend.errors import RoomNotFound, ValidationFailed
 from chatbackend.validation import StrictIdField
 from presence.services import online_user_ids_sync
@@ -33,21 +30,6 @@ def get_room(room_id: int) -> Room:
 
 def is_member(*, user_id: int, room_id: int) -> bool:
     return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
-
-
-def memberships_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The batch form of `is_member`: which of these (room id, user id) pairs are memberships, in one query."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    wanted, params = values_table(("room_id", "user_id"), pairs)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.room_id, m.user_id FROM ({wanted}) AS v JOIN {RoomMember._meta.db_table} AS m "
-            "ON m.room_id = v.room_id AND m.user_id = v.user_id",
-            params,
-        )
-        return {(int(room_id), int(user_id)) for room_id, user_id in cursor.fetchall()}
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:

@@ -179,8 +179,6 @@ def error_codes() -> list[dict[str, Any]]:
 
 
 def socketio_reference(request: HttpRequest) -> HttpResponse:
-    import messaging.realtime.protocol  # noqa: F401 - defines TokenExpired and UnknownEvent, codes listed
-
     return render(
         request,
         "chatbackend/socketio.html",

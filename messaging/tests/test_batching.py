@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from chatbackend.errors import NotRoomMember, RateLimited, RoomNotFound, as_chat_error
+from chatbackend.errors import NotRoomMember, RateLimited, RoomNotFound
+from chatbackend.exception_handler import as_chat_error
 from conftest import SERVER_ENV
 from messaging import services
 from messaging.models import Message
