@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import current_user
 from chatbackend.schema import errors
-from chatbackend.validation import parse
+from chatbackend.validation import page_limit, parse
 from messaging import changes, selectors, services
 from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn, message_json
 
@@ -35,7 +35,7 @@ class RoomMessages(APIView):
             room_id=room_id,
             cursor=request.query_params.get("cursor") or None,
             after=selectors.parse_after(request.query_params.get("after")),
-            limit=selectors.history_limit(request.query_params.get("limit")),
+            limit=page_limit(request.query_params.get("limit")),
         )
         return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 

@@ -28,8 +28,6 @@ from messaging.serializers import message_json
 from rooms.access import members_among
 from rooms.selectors import check_room_id
 
-CLIENT_MSG_ID_MAX_LENGTH = 64
-
 RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 
@@ -69,9 +67,10 @@ def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str
     content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     if client_msg_id is not None:
         client_msg_id = client_msg_id.strip()
-        if not client_msg_id or len(client_msg_id) > CLIENT_MSG_ID_MAX_LENGTH:
+        limit = settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
+        if not client_msg_id or len(client_msg_id) > limit:
             raise ValidationFailed(
-                f"clientMsgId must be 1 to {CLIENT_MSG_ID_MAX_LENGTH} characters.",
+                f"clientMsgId must be 1 to {limit} characters.",
                 clientMsgId=["Invalid length."],
             )
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)

@@ -7,14 +7,14 @@ from django.db.models.functions import Greatest
 
 from accounts.models import User
 from chatbackend.errors import RoomNotFound, ValidationFailed
-from chatbackend.validation import StrictIdField
+from chatbackend.validation import id_from_text, is_id
 from presence.services import online_user_ids_sync
 from rooms.models import Room, RoomMember
 
 
 def check_room_id(room_id: object) -> int:
     """The id, if a room could have it; raises RoomNotFound otherwise (without asking the database)."""
-    if not isinstance(room_id, int) or isinstance(room_id, bool) or not 0 < room_id <= StrictIdField.MAX_ID:
+    if not is_id(room_id):
         raise RoomNotFound()
     return room_id
 
@@ -71,9 +71,10 @@ def members_page(*, room: Room, cursor: str | None, limit: int) -> MembersPage:
     """Members in the order they joined, keyset-paginated on the membership id; `online` set on each."""
     memberships = RoomMember.objects.filter(room=room).select_related("user").order_by("id")
     if cursor:
-        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
+        after = id_from_text(cursor, allow_zero=True)
+        if after is None:
             raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."])
-        memberships = memberships.filter(id__gt=int(cursor))
+        memberships = memberships.filter(id__gt=after)
     page = list(memberships[: limit + 1])
     has_more = len(page) > limit
     page = with_online(page[:limit])

@@ -17,8 +17,6 @@ from rooms.models import Room, RoomMember
 from rooms.selectors import get_room, is_member
 from rooms.serializers import member_event
 
-INVITE_CODE_MAX_LENGTH = 32
-
 
 def create_room(*, creator: User, name: str, is_private: bool = False) -> Room:
     """Create a room with a fresh invite code; the creator becomes its owner."""
@@ -58,7 +56,7 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
 
 def join_room_by_code(*, user: User, invite_code: str) -> Room:
     """Join whichever room this invite code belongs to."""
-    invite_code = clean_text(invite_code, field="inviteCode", max_length=INVITE_CODE_MAX_LENGTH)
+    invite_code = clean_text(invite_code, field="inviteCode", max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"])
     access.check_invite_attempts(user)
     room = Room.objects.filter(invite_code=invite_code).first()
     if room is None:
