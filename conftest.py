@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from chatbackend.testing import ServerProcess, database_url_for
 from messaging.ratelimit import rate_limiter
+from tests.support import ServerProcess, database_url_for
 
 # Short windows so that tests can wait them out.
 SERVER_ENV = {

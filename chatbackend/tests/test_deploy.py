@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chatbackend.testing import BASE_DIR
+from tests.support import BASE_DIR
 
 PRODUCTION_ENV = {
     "DEBUG": "false",

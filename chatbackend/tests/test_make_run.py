@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from chatbackend.testclients import http
-from chatbackend.testing import BASE_DIR, TEST_PASSWORD, free_port
+from tests.support import BASE_DIR, TEST_PASSWORD, free_port
+from tests.support.socketio_client import http
 
 pytestmark = pytest.mark.server
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError, OperationalError, connection
 from pytest_django import DjangoDbBlocker
 
-from chatbackend.errors import as_chat_error
+from chatbackend.exception_handler import as_chat_error
 from chatbackend.tests.test_health import unreachable_database
 
 

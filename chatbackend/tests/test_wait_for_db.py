@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from pytest_django import DjangoDbBlocker
 
-from chatbackend.testing import BASE_DIR
 from chatbackend.tests.test_health import unreachable_database
+from tests.support import BASE_DIR
 
 
 def test_returns_when_the_database_answers(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> None:
