@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chatbackend.testing import BASE_DIR
+from tests.support import BASE_DIR
 
 SYSTEM_PACKAGES = BASE_DIR / "scripts" / "system-packages.sh"
 
