@@ -9,13 +9,12 @@ import asyncio
 import logging
 from typing import Any
 
-import redis.asyncio as aioredis
 import socketio
 from django.conf import settings
 from django.db import transaction
 
+from chatbackend.channels_relay import ChannelLayerEmitter
 from chatbackend.metrics import MESSAGES_STORED
-from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 from messaging.models import Message
 from messaging.serializers import message_json
 from presence.services import connection_sids
@@ -42,36 +41,17 @@ def message_event(message: Message) -> dict[str, Any]:
     return message_json(message)
 
 
-class BoundedRedisManager(socketio.AsyncRedisManager):
-    """python-socketio's Redis manager on a bounded connection pool.
-
-    As it comes, the manager publishes through an unbounded pool: every emit that overlaps another opens one more
-    connection, so a burst leaves hundreds open. Bounded, a burst waits for a connection instead.
-    """
-
-    def _redis_connect(self) -> None:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            self.redis_url,
-            max_connections=settings.CHAT["REDIS_POOL_SIZE"],
-            timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-        )
-        self.redis = aioredis.Redis(connection_pool=pool)
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
-
-
 class Hub:
     """Where events go from this process.
 
-    In a server process, the Socket.IO server (its manager relays through Redis when REDIS_URL is set). Elsewhere,
-    such as a management command, python-socketio's write-only Redis manager, or nowhere without REDIS_URL.
+    In a server process, the Socket.IO server (its manager relays through the Channels layer when REDIS_URL is
+    set). Elsewhere, such as a management command, the layer directly, or nowhere without REDIS_URL.
     """
 
     def __init__(self) -> None:
         self.server: socketio.AsyncServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._external: socketio.RedisManager | None = None
+        self._external: ChannelLayerEmitter | None = None
 
     def attach(self, server: socketio.AsyncServer) -> None:
         self.server = server
@@ -86,9 +66,8 @@ class Hub:
     async def unsubscribe_user(self, user_id: int, room_id: int) -> None:
         """Take every open connection of a user, in any process, out of a room's Socket.IO room.
 
-        The presence store knows the user's connections across processes; python-socketio's Redis manager relays
-        `leave_room` of a connection held by another process to that process, so this works in one process and
-        in many alike.
+        The presence store knows the user's connections across processes; the Channels manager relays `leave_room`
+        of a connection held by another process to that process, so this works in one process and in many alike.
         """
         assert self.server is not None, "the Socket.IO server is not attached"
         for sid in await connection_sids(user_id=user_id):
@@ -109,10 +88,8 @@ class Hub:
             future.result(timeout=10)
         elif settings.REDIS_URL:
             if self._external is None:
-                self._external = socketio.RedisManager(
-                    settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
-                )
-            self._external.emit(event, data, namespace="/", room=to)
+                self._external = ChannelLayerEmitter()
+            self._external.emit(event, data, room=to)
         else:
             logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
 
