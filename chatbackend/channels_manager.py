@@ -27,8 +27,7 @@ from chatbackend.channels_relay import CONTROL_GROUP, emit_messages, group_name,
 
 logger = logging.getLogger(__name__)
 
-PROBE_INTERVAL_S = 0.1  # a new subscription is confirmed by a message of ours coming back through it
-PROBE_TIMEOUT_S = 3.0
+READY_TIMEOUT_S = 3.0  # how long the first connections wait for the manager's own channel on the layer
 RESYNC_INTERVAL_S = 1.0  # subscriptions that failed (Redis away) are retried this often
 
 
@@ -45,13 +44,13 @@ class ChannelLayerManager(socketio.AsyncManager):
         self._ready: asyncio.Event | None = None
         self._subscribed: set[tuple[str, str]] = set()  # (namespace, room) whose group this process has joined
         self._unsynced: set[tuple[str, str]] = set()  # whose group membership failed and is retried
+        self._retry: asyncio.Event | None = None  # set while _unsynced holds something
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}  # one change at a time per room
-        self._probes: dict[str, asyncio.Future[None]] = {}
         self._failing = False
 
     def initialize(self) -> None:
         super().initialize()
-        self._ready = asyncio.Event()
+        self._ready, self._retry = asyncio.Event(), asyncio.Event()
         self.server.start_background_task(self._receive_forever)
         self.server.start_background_task(self._resync_forever)
 
@@ -128,9 +127,9 @@ class ChannelLayerManager(socketio.AsyncManager):
     async def _sync_group(self, namespace: str, room: str) -> None:
         """Join or leave the room's group so that membership matches whether this process serves the room.
 
-        Returns once a join is effective (confirmed by a probe), so whatever is published afterwards arrives: a
-        client that subscribes and then reads history misses nothing in between. If Redis is away, the change is
-        retried in the background and this returns at once.
+        Returns once a join is effective (chatbackend.channels_layer's group_add waits for Redis to confirm), so
+        whatever is published afterwards arrives: a client that subscribes and then reads history misses nothing in
+        between. If Redis is away, the change is retried in the background and this returns at once.
         """
         key = (namespace, room)
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
@@ -153,9 +152,9 @@ class ChannelLayerManager(socketio.AsyncManager):
             return
         if self._channel is None and self._ready is not None:  # the first connections arrive with the manager
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), PROBE_TIMEOUT_S)
+                await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT_S)
         if self._channel is None:  # Redis away since start: the background retry will do it
-            self._unsynced.add(key)
+            self._retry_later(key)
             return
         group = group_name(namespace, room)
         try:
@@ -168,29 +167,22 @@ class ChannelLayerManager(socketio.AsyncManager):
                 await self.layer.group_discard(group, self._channel)
                 self._subscribed.discard(key)
         except Exception as exc:
-            self._unsynced.add(key)
+            self._retry_later(key)
             self._report_failure("join or leave a group", exc)
             return
         self._unsynced.discard(key)
-        if wanted:
-            await self._confirm(group)
 
-    async def _confirm(self, group: str) -> None:
-        nonce = uuid.uuid4().hex
-        arrived = self._probes[nonce] = asyncio.get_running_loop().create_future()
-        try:
-            async with asyncio.timeout(PROBE_TIMEOUT_S):
-                while not arrived.done():  # the probe may beat the SUBSCRIBE to Redis: send it again
-                    await self._publish(group, {"m": "probe", "h": self.host_id, "n": nonce})
-                    await asyncio.wait([arrived], timeout=PROBE_INTERVAL_S)
-        except TimeoutError:
-            logger.warning("subscription to %s not confirmed within %.0f s", group, PROBE_TIMEOUT_S)
-        finally:
-            self._probes.pop(nonce, None)
+    def _retry_later(self, key: tuple[str, str]) -> None:
+        self._unsynced.add(key)
+        if self._retry is not None:
+            self._retry.set()
 
     async def _resync_forever(self) -> None:
-        while True:
+        assert self._retry is not None
+        while True:  # asleep while everything is in sync: an idle process wakes for nothing of ours
+            await self._retry.wait()
             await asyncio.sleep(RESYNC_INTERVAL_S)
+            self._retry.clear()
             for namespace, room in list(self._unsynced):
                 await self._sync_group(namespace, room)
 
@@ -243,10 +235,7 @@ class ChannelLayerManager(socketio.AsyncManager):
 
     async def _dispatch(self, message: dict[str, Any]) -> None:
         method = message.get("m")
-        if message.get("h") == self.host_id:  # our own emit or probe, back from Redis
-            probe = self._probes.get(message.get("n", "")) if method == "probe" else None
-            if probe is not None and not probe.done():
-                probe.set_result(None)
+        if message.get("h") == self.host_id:  # our own emit, back from Redis
             return
         namespace = message.get("ns", "/")
         try:

@@ -280,7 +280,8 @@ if REDIS_SHARD_URLS and not REDIS_URL:
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis.pubsub.RedisPubSubChannelLayer with pipelined publishes: chatbackend/channels_layer.py
+            "BACKEND": "chatbackend.channels_layer.RedisPubSubLayer",
             "CONFIG": {
                 # Timeouts as chatbackend/redis_clients.py's: a hung Redis fails an operation instead of holding it.
                 "hosts": [
