@@ -111,10 +111,13 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
     memory = median(figures["memory"]["appMicrosPerDelivery"])
     ratios = {name: median(figures[name]["appMicrosPerDelivery"]) / memory for name in CONFIGS[1:]}
     shares = {name: median(figures[name]["aShare"]) for name in CONFIGS[1:]}
+
     def health(f: dict[str, list[float]]) -> str:
         return f"p99 {spread(f['p99'])} ms, lost {spread(f['lossRatio'], 1, 100)}%"
 
-    measured = [f"memory: {spread(figures['memory']['appMicrosPerDelivery'], 1)} µs CPU/delivery, {health(figures['memory'])}"]
+    memory_figures = figures["memory"]
+    memory_cpu = spread(memory_figures["appMicrosPerDelivery"], 1)
+    measured = [f"memory: {memory_cpu} µs CPU/delivery, {health(memory_figures)}"]
     for name in CONFIGS[1:]:
         f = figures[name]
         measured.append(
