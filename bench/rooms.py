@@ -66,6 +66,8 @@ async def _round(
         "aShare": app[0] / app[1] if len(app) == 2 else 0.0,
         "aCpuMsPerSec": app[0] / seconds * 1000 if len(app) == 2 else 0.0,
         "aIdleMsPerSec": idle[0] / seconds * 1000 if len(app) == 2 else 0.0,
+        # What B's traffic costs A: A's CPU under the load less A's CPU in the quiet window, against B's.
+        "aExtraShare": (app[0] - idle[0]) / app[1] if len(app) == 2 else 0.0,
         "appMicrosPerDelivery": sum(app) / delivered * 1e6,
         "redisCpuPercent": sum(redis_cpu) / seconds * 100,
         # Redis time per relayed message: every delivery of a room's message comes from one publish.
@@ -111,6 +113,7 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
     memory = median(figures["memory"]["appMicrosPerDelivery"])
     ratios = {name: median(figures[name]["appMicrosPerDelivery"]) / memory for name in CONFIGS[1:]}
     shares = {name: median(figures[name]["aShare"]) for name in CONFIGS[1:]}
+    extra = {name: median(figures[name]["aExtraShare"]) for name in CONFIGS[1:]}
 
     def health(f: dict[str, list[float]]) -> str:
         return f"p99 {spread(f['p99'])} ms, lost {spread(f['lossRatio'], 1, 100)}%"
@@ -122,7 +125,8 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
         f = figures[name]
         measured.append(
             f"{name}: A {spread(f['aShare'], 2, 100)}% of B's CPU ({spread(f['aCpuMsPerSec'], 1)} ms/s; "
-            f"{spread(f['aIdleMsPerSec'], 1)} ms/s with no load), "
+            f"{spread(f['aIdleMsPerSec'], 1)} ms/s with no load; B's traffic adds {spread(f['aExtraShare'], 2, 100)}%"
+            "), "
             f"A+B {spread(f['appMicrosPerDelivery'], 1)} µs CPU/delivery, Redis {spread(f['redisCpuPercent'], 1)}% "
             f"of a core ({spread(f['redisMicrosPerMessage'], 1)} µs/message{', shards only' if '2' in name else ''}), "
             f"{health(f)}"
@@ -135,7 +139,9 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
             f"clients on A; load average {load[0]:.1f} at start, {load[1]:.1f} at end)",
             measured="; ".join(measured),
             ratio="; ".join(
-                f"{name}: A/B {shares[name] * 100:.2f}%, CPU/delivery {ratios[name]:.2f}x memory" for name in ratios
+                f"{name}: A/B {shares[name] * 100:.2f}% ({extra[name] * 100:+.2f}% from B's traffic), CPU/delivery "
+                f"{ratios[name]:.2f}x memory"
+                for name in ratios
             ),
             target="A < 1% of B; CPU/delivery <= 1.3x memory",
             verdict=f"A/B {'met' if met_share else 'MISSED'}; CPU {'met' if met_cpu else 'MISSED'}",
