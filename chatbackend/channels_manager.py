@@ -5,9 +5,10 @@ every Socket.IO room holding at least one connection of this process is a Channe
 (with `channels_redis.pubsub.RedisPubSubChannelLayer`: one Redis pub/sub channel per group, on the shard its name
 hashes to); the process leaves the group with the room's last local connection. An emit reaches the local
 connections at once and is published to the group of each room it addresses; only the processes serving that
-room receive it. Operations on a connection held by another process (enter_room, leave_room, disconnect) cannot
-be routed, since a sid says nothing about its process: they go on one control group that every process joins,
-which carries only those (rare) operations and broadcasts.
+room receive it. `leave_room` of a connection held by another process goes on the room's group (its holder serves
+that room). Other operations on such a connection (enter_room, disconnect) cannot be routed, since a sid says
+nothing about its process: they go on one control group that every process joins, which carries only those (rare)
+operations and broadcasts to a whole namespace.
 
 Limits, by design: an emit addressed to a sid held by another process is not delivered (address a connection
 through a room, such as a per-user room, instead), and acknowledgement callbacks reach local connections only.
@@ -73,11 +74,14 @@ class ChannelLayerManager(socketio.AsyncManager):
         local_only = kwargs.get("ignore_queue") or all(self._routable(namespace, r) is False for r in rooms)
         if callback is not None and not local_only:
             raise ValueError("acknowledgement callbacks reach only the connections of this process")
-        await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
         if local_only:  # addressed to connections of this process only
+            await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback)
             return
         messages = emit_messages(event, data, namespace, rooms, skip_sid, self.host_id)
-        await asyncio.gather(*(self._publish(group, message) for group, message in messages))
+        # Queued before the local delivery awaits anything: emits leave for Redis in the order they were made.
+        publishing = asyncio.gather(*(self._publish(group, message) for group, message in messages))
+        await super().emit(event, data, namespace, room=room, skip_sid=skip_sid)
+        await publishing
 
     async def enter_room(self, sid: str, namespace: str, room: str, eio_sid: str | None = None) -> None:
         if not self._is_local(sid, namespace):
@@ -88,7 +92,9 @@ class ChannelLayerManager(socketio.AsyncManager):
 
     async def leave_room(self, sid: str, namespace: str, room: str) -> None:
         if not self._is_local(sid, namespace):
-            await self._publish(CONTROL_GROUP, self._control("leave_room", sid, namespace, room))
+            # On the room's own group: only its processes hear it, and after whatever was emitted there before
+            # (a `member_left` reaches the leaver first), which the control group, maybe on another shard, can't.
+            await self._publish(group_name(namespace, room), self._control("leave_room", sid, namespace, room))
             return
         self.basic_leave_room(sid, namespace, room)
         await self._sync_groups(namespace, [room])

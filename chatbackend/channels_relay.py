@@ -2,8 +2,9 @@
 
 An emit travels as one message per addressed room, on that room's group: `{"m": "emit", "h": sender's host id,
 "e": event, "d": arguments, "ns": namespace, "r": the room, "rs": every room of the emit when several, "x": sids
-skipped}`. Control messages (`enter_room`, `leave_room`, `disconnect` of a sid, and emits to a whole namespace)
-go on CONTROL_GROUP, which every process joins. chatbackend/channels_manager.py receives them.
+skipped}`. `leave_room` of a sid goes on the room's group; the other control messages (`enter_room` and
+`disconnect` of a sid, and emits to a whole namespace) on CONTROL_GROUP, which every process joins.
+chatbackend/channels_manager.py receives them.
 """
 
 import asyncio
