@@ -14,11 +14,11 @@ import redis
 from channels_redis.utils import _consistent_hash  # the layer's own shard choice, to pick rooms on each shard
 
 from chatbackend.channels_relay import group_name
-from chatbackend.testclients import Peer, connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
-from chatbackend.testservices import PrivateRedis
+from chatbackend.events import room_channel, user_channel
 from conftest import SERVER_ENV
-from messaging.delivery import room_channel, user_channel
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.private_servers import PrivateRedis
+from tests.support.socketio_client import Peer, connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 
