@@ -1,5 +1,5 @@
 """Settings that need more than a default: the database of DATABASE_URL (MySQL/MariaDB, or SQLite set up for a
-server) and the token signing key."""
+server), the token signing key and the logging."""
 
 import importlib.util
 import secrets
@@ -98,3 +98,40 @@ def signing_key(secret: str, *, key_file: Path, production: bool) -> str:
             " `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
         )
     return key
+
+
+def logging_config(*, log_format: str, level: str, access_level: str) -> dict[str, Any]:
+    """LOGGING: plain lines, or one JSON object per line ("json"), each with the request or connection id."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
+            "repeats": {"()": "chatbackend.logcontext.Repeats"},
+        },
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {  # `time` in ISO 8601 UTC with microseconds, e.g. 2026-12-01T21:57:52.786123+00:00
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(levelname)s %(name)s %(request_id)s %(message)s",
+                "timestamp": "time",
+                "rename_fields": {"levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json" if log_format == "json" else "plain",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.server": {"level": "WARNING"},
+            "daphne": {"level": "WARNING"},
+            # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
+            "chatbackend.access": {"level": access_level},
+            "chatbackend.events": {"level": access_level},
+            "channels_redis.pubsub": {"filters": ["repeats"]},
+        },
+    }

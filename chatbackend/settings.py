@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from chatbackend.configuration import database_settings, signing_key
+from chatbackend.configuration import database_settings, logging_config, signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -280,36 +281,8 @@ DB_WAIT_SECONDS = env.int("DB_WAIT_SECONDS", default=60)
 # Logging: plain lines, or one JSON object per line with LOG_FORMAT=json; every line carries `request_id`, the id
 # of the HTTP request (X-Request-ID) or Socket.IO connection (sid) being served, "-" outside of both.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
-        "repeats": {"()": "chatbackend.logcontext.Repeats"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {  # `time` in ISO 8601 UTC with microseconds, e.g. 2026-12-01T21:57:52.786123+00:00
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(request_id)s %(message)s",
-            "timestamp": "time",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
-        "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-        "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-        "channels_redis.pubsub": {"filters": ["repeats"]},
-    },
-}
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    access_level=env.str("ACCESS_LOG_LEVEL", default="INFO"),
+)
