@@ -12,10 +12,12 @@ RUN_DATABASE_URL := $(or $(DATABASE_URL),$(shell sed -n 's/^DATABASE_URL=//p' .e
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),mysql://root@127.0.0.1:3306/test)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The SQLite run leaves out the tests about MySQL itself (marked `mysql`, see conftest.py) and, to keep `make test`
-# short, those about the client, the server process or Redis rather than the database: the browser test, the soak,
-# the schema fuzzing, the SIGTERM drain and the Redis/process faults run once, on MySQL.
+# short, those about the client, the server process, Redis or the install rather than the test database: the
+# browser test, the soak, the schema fuzzing, the SIGTERM drain, the Redis/process faults, the install and `make run`
+# (which uses a SQLite file of its own) run once, in the first run.
 SQLITE_PYTEST_ARGS ?= $(addprefix --deselect ,chatbackend/tests/test_demo_client.py messaging/tests/test_soak.py \
-	chatbackend/tests/test_schemathesis.py messaging/tests/test_shutdown.py chatbackend/tests/test_faults.py)
+	chatbackend/tests/test_schemathesis.py messaging/tests/test_shutdown.py chatbackend/tests/test_faults.py \
+	chatbackend/tests/test_install.py chatbackend/tests/test_make_run.py)
 # The server of `make run`. A listen backlog of 2048 (daphne's default is 50, which drops connections in a
 # reconnect burst).
 SERVE = $(BIN)/daphne -v 0 -e tcp:port=$(PORT):interface=0.0.0.0:backlog=2048 chatbackend.asgi:application
