@@ -1,23 +1,16 @@
-"""The event bus: Socket.IO channel names, publishing after commit, and the hub that hands events to Socket.IO.
+"""Turning stored state into Socket.IO events and handing them to whoever delivers them: the event bus.
 
 Services publish their own events with `publish_on_commit` (Zulip's send_event_on_commit): an event leaves only
-once the write is committed, whichever entry point called the service. Where it goes from there depends on the
-thread the commit happened on:
-- in a unit of work run by `db()` for the event loop (the Socket.IO handlers), the events are collected and sent
-  by `db()` from the loop once the unit returns, before the handler acknowledges;
-- in another thread of a server process (a REST view), they are queued to the loop, which sends them in order;
-  the thread never waits for delivery, so a stored message cannot fail because delivery is slow;
-- in a process without a Socket.IO server (a management command), they go out through python-socketio's
-  write-only Redis manager when REDIS_URL is set, and nowhere otherwise.
-This module knows no app: events are names, JSON payloads and channels.
+once the write is committed, whichever entry point called the service. In a unit of work run by `db()` the events
+are sent by `db()` from the loop (chatbackend/outbox.py); from another thread of a server process (a REST view)
+they are queued to the loop, which sends them in order, and the thread never waits for delivery; without a
+Socket.IO server (a management command) they go out through python-socketio's write-only Redis manager when
+REDIS_URL is set, and nowhere otherwise. This module knows no app: events are names, JSON payloads and channels.
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -25,6 +18,7 @@ import socketio
 from django.conf import settings
 from django.db import transaction
 
+from chatbackend.outbox import Handover, outbox
 from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
@@ -68,45 +62,6 @@ class BoundedRedisManager(socketio.AsyncRedisManager):
         self.connected = True
 
 
-@dataclass(frozen=True)
-class Handover:
-    """Work for the event loop from sync code: an emit, or (`alone`) something that must wait for what came
-    before it and hold back what comes after, such as taking a leaver's connections out of a room after
-    `member_left` reached them."""
-
-    run: Callable[[], Awaitable[None]]
-    alone: bool = False
-
-
-# The handovers of the unit of work running in this context, when `db()` collects them (see `collected`).
-_outbox: ContextVar[list[Handover] | None] = ContextVar("event_outbox", default=None)
-
-
-@contextlib.contextmanager
-def collected() -> Iterator[list[Handover]]:
-    """Collect what is published on commit within the block instead of queueing it: `db()` sends it itself."""
-    outbox: list[Handover] = []
-    token = _outbox.set(outbox)
-    try:
-        yield outbox
-    finally:
-        _outbox.reset(token)
-
-
-async def run_in_order(handovers: Sequence[Handover]) -> None:
-    """Run handovers in order: consecutive emits together (each starts in turn, so local delivery keeps the
-    order), an `alone` one after everything before it."""
-    together: list[Awaitable[None]] = []
-    for handover in handovers:
-        if handover.alone:
-            await asyncio.gather(*together)
-            together = []
-            await handover.run()
-        else:
-            together.append(handover.run())
-    await asyncio.gather(*together)
-
-
 class Hub:
     """Where events go from this process.
 
@@ -142,9 +97,9 @@ class Hub:
         False when this process has no running Socket.IO server."""
         if self.server is None:
             return False
-        outbox = _outbox.get()
-        if outbox is not None:
-            outbox.append(handover)
+        collecting = outbox()
+        if collecting is not None:
+            collecting.append(handover)
             return True
         if self.loop is None or not self.loop.is_running():
             return False
