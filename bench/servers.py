@@ -64,6 +64,8 @@ class BenchServer:
                 "--log-level",
                 "warning",
             ]
+        elif self.asgi == "node":  # the original stack (bench/peers/original.mjs): `app` is its script
+            return ["taskset", "-c", str(self.core), "node", self.app]
         else:  # daphne's default listen backlog of 50 drops connects in a burst (FINDINGS.md)
             server = ["-m", "daphne", "-e", f"tcp:port={self.port}:interface=127.0.0.1:backlog=2048", self.app]
         return ["taskset", "-c", str(self.core), sys.executable, *server]
