@@ -33,9 +33,13 @@ migrate: install .jwt_secret
 	$(LOCAL_SECRET) $(BIN)/python manage.py migrate --noinput
 	$(LOCAL_SECRET) $(BIN)/python manage.py collectstatic --noinput -v0
 
-# A listen backlog of 2048 (daphne's default is 50, which drops connections in a reconnect burst).
+# The server of `make run`, chosen by the benchmark (bench/README.md): uvicorn on uvloop and httptools, websocket
+# deflate off (it costs 3-4x per message), no access log (it would print `?token=` JWTs), a listen backlog of 2048
+# for reconnect bursts. `manage.py runserver` serves with daphne through Channels.
+RUN_SERVER = $(BIN)/uvicorn chatbackend.asgi:application --host 0.0.0.0 --port $(PORT) --loop uvloop --http httptools \
+	--ws websockets --ws-per-message-deflate false --no-access-log --backlog 2048
 run: migrate
-	$(LOCAL_SECRET) $(BIN)/daphne -e tcp:port=$(PORT):interface=0.0.0.0:backlog=2048 chatbackend.asgi:application
+	$(LOCAL_SECRET) $(RUN_SERVER)
 
 lint: install
 	$(BIN)/ruff check .
@@ -49,10 +53,10 @@ pytest: install node_modules/.package-lock.json
 
 test: lint typecheck pytest
 
-# The benchmark's short run (under 5 minutes): prints the results table, see bench/README.md. It needs MySQL and
-# Redis like `make test`; BENCH_ARGS=--long runs the long version (10,000 idle connections, uvicorn too).
-bench: install
-	@test -d node_modules/ws || npm ci --no-audit --no-fund --silent
+# The benchmark's short run (about 6 minutes): the original Node stack, bare python-socketio and this project side
+# by side, then idle connections and history; see bench/README.md. It needs MySQL and Redis like `make test`;
+# BENCH_ARGS=--long runs the long version (longer windows, 10,000 idle connections, daphne and uvicorn).
+bench: install node_modules/.package-lock.json
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

@@ -8,9 +8,12 @@ noise. Users: 50, spread over the connections (client i is user i % 50), as a fr
 
 import argparse
 import asyncio
+import contextlib
 import os
+import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -19,6 +22,7 @@ import MySQLdb
 
 from bench import fixtures
 from bench.driver import GENERATOR_CORE, run_generator
+from bench.profile import PY_SPY, summarise
 from bench.report import median, spread
 from bench.servers import BASE_DIR, BASELINE_APP, REAL_APP, BenchServer, raise_nofile
 
@@ -30,6 +34,9 @@ SCENARIOS = {  # rooms x clients per room, senders per room
     "fanout": {"rooms": 10, "room_size": 20, "senders": 2},
     "write": {"rooms": 200, "room_size": 2, "senders": 2},
 }
+# --cost offers two fixed rates (sends/s): the CPU between them is the marginal cost of a send, without the idle
+# cost of holding the connections (pings, timers), which dominates at low rates.
+COST_RATES = {"fanout": [25.0, 100.0], "write": [50.0, 200.0]}
 # This project's server as `make run` starts it, and the bare framework under the same server.
 RUN_ASGI = "uvicorn"
 
@@ -126,7 +133,9 @@ async def seed_real(target: Target) -> None:
     population = await fixtures.register_users(target.server.url, USERS)
     target.tokens = list(population.tokens)
     for scenario in SCENARIOS:
-        target.rooms[scenario] = await fixtures.make_rooms(target.server.url, population, scenario, room_groups(scenario))
+        target.rooms[scenario] = await fixtures.make_rooms(
+            target.server.url, population, scenario, room_groups(scenario)
+        )
 
 
 def plan_for(scenario: str, previous: float | None, *, measure_ms: int) -> dict[str, Any]:
@@ -147,16 +156,52 @@ def plan_for(scenario: str, previous: float | None, *, measure_ms: int) -> dict[
     }
 
 
-async def sweep(target: Target, scenario: str, previous: float | None, measure_ms: int) -> dict[str, Any]:
+async def sweep(
+    target: Target,
+    scenario: str,
+    previous: float | None,
+    measure_ms: int,
+    fixed: list[float] | None = None,
+    profile: bool = False,
+) -> dict[str, Any]:
     cpu: dict[int, list[float]] = {}
+
+    spies: list[subprocess.Popen[bytes]] = []
+    raw = BASE_DIR / "bench" / "results" / f"profile-{target.name}-{scenario}.raw"
 
     def on_mark(mark: dict[str, Any]) -> None:
         if mark["mark"] in ("measure_start", "measure_end"):
             cpu.setdefault(int(mark["level"]), []).append(target.server.cpu_seconds())
+        last = len(fixed) - 1 if fixed else 0
+        if mark["mark"] == "measure_start" and profile and int(mark["level"]) == last:  # py-spy the top rate
+            seconds = str(max(1, measure_ms // 1000 - 1))
+            command = [
+                PY_SPY,
+                "record",
+                "-p",
+                str(target.server.pid),
+                "-d",
+                seconds,
+                "-f",
+                "raw",
+                "--gil",
+                "-o",
+                str(raw),
+            ]
+            spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     config = {"url": target.server.url, **topology(target, scenario), "connectConcurrency": 50}
     config["plan"] = plan_for(scenario, previous, measure_ms=measure_ms)
+    if fixed is not None:
+        config["plan"]["fixed"] = fixed
     result = await run_generator(config, on_mark, script="sioload.mjs")
+    for spy in spies:
+        spy.wait(timeout=60)
+        summary_path = raw.with_suffix(".txt")
+        summary_path.write_text(
+            f"py-spy of {target.name} under {scenario}, the last level of {fixed} sends/s\n" + summarise(raw)
+        )
+        print(f"    profile: {summary_path}")
     seconds = measure_ms / 1000
     for level in result["levels"] + ([result["half"]] if result.get("half") else []):
         start_end = cpu.get(level["level"], [])
@@ -168,6 +213,7 @@ async def sweep(target: Target, scenario: str, previous: float | None, measure_m
     if not result["levels"]:
         raise RuntimeError(f"{target.name} {scenario}: setup failed: {result.get('counters')}")
     by_id = {level["level"]: level for level in result["levels"]}
+    result["best"] = result.get("best")
     result["best"] = by_id.get(result["best"]["level"]) if result["best"] else None
     for level in result["levels"] + ([result["half"]] if result.get("half") else []):
         print(
@@ -194,41 +240,82 @@ def summary(results: list[dict[str, Any]], scenario: str) -> dict[str, Any]:
     }
 
 
-async def run(rounds: int, scenarios: list[str], bare_asgi: str, real_asgi: str, measure_ms: int) -> str:
+async def start_targets(names: list[str], stack: Any, bare_asgi: str, real_asgi: str, before: str) -> list[Target]:
+    """Start the servers named (original, bare, project, before: this project from another checkout) and make
+    their fixtures."""
+    env = fixtures.server_env()
+    targets = []
+    for name in names:
+        if name == "original":
+            peer_env = {**os.environ, "DATABASE_URL": PEER_DATABASE_URL, "JWT_SECRET": PEER_SECRET}
+            server = stack.enter_context(BenchServer(app=PEER_APP, asgi="node", env=peer_env, core=0, label=name))
+            tokens, rooms = seed_peer()
+            targets.append(Target(name, server, tokens, rooms))
+        elif name == "bare":
+            server = stack.enter_context(BenchServer(app=BASELINE_APP, asgi=bare_asgi, env=env, core=0, label=name))
+            rooms = {s: list(range(1, SCENARIOS[s]["rooms"] + 1)) for s in SCENARIOS}
+            targets.append(Target(name, server, [None] * USERS, rooms))
+        else:
+            cwd = Path(before) if name == "before" else BASE_DIR
+            server = BenchServer(app=REAL_APP, asgi=real_asgi, env=env, core=0, label=name, cwd=cwd)
+            targets.append(Target(name, stack.enter_context(server), []))
+            await seed_real(targets[-1])
+    return targets
+
+
+async def run(args: argparse.Namespace) -> str:
     started = time.monotonic()
     create_peer_database()
     fixtures.prepare_database()
-    env = fixtures.server_env()
-    peer_env = {**os.environ, "DATABASE_URL": PEER_DATABASE_URL, "JWT_SECRET": PEER_SECRET}
-    with (
-        BenchServer(app=PEER_APP, asgi="node", env=peer_env, core=0, label="original") as original,
-        BenchServer(app=BASELINE_APP, asgi=bare_asgi, env=env, core=0, label="bare") as bare,
-        BenchServer(app=REAL_APP, asgi=real_asgi, env=env, core=0, label="project") as real,
-    ):
-        peer_tokens, peer_rooms = seed_peer()
-        targets = [
-            Target("original", original, peer_tokens, peer_rooms),
-            Target("bare", bare, [None] * USERS, {s: list(range(1, SCENARIOS[s]["rooms"] + 1)) for s in SCENARIOS}),
-            Target("project", real, []),
-        ]
-        await seed_real(targets[2])
-        print(f"[{time.monotonic() - started:.0f}s] servers up, fixtures made")
-        results: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for scenario in scenarios:
-            for number in range(rounds):
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    with contextlib.ExitStack() as stack:
+        targets = await start_targets(args.targets.split(","), stack, args.asgi, args.real_asgi, args.before)
+        print(f"[{time.monotonic() - started:.0f}s] servers up, fixtures made, load {os.getloadavg()[0]:.2f}")
+        for scenario in args.scenarios.split(","):
+            for number in range(args.rounds):
                 for target in targets:
-                    if scenario == "write" and target.name == "bare":
+                    if scenario == "write" and target.name == "bare" and not args.cost:
                         continue  # the bare framework stores nothing: write-heavy compares the stores
                     runs = results.setdefault((target.name, scenario), [])
                     previous = runs[0]["best"]["sendRate"] if runs and runs[0]["best"] else None
-                    outcome = await sweep(target, scenario, previous, measure_ms)
+                    fixed = COST_RATES[scenario] if args.cost else None
+                    profile = target.name in args.profile.split(",") and number == 0
+                    outcome = await sweep(target, scenario, previous, args.measure_ms, fixed=fixed, profile=profile)
                     runs.append(outcome)
                     best = outcome["best"]
                     print(
                         f"[{time.monotonic() - started:.0f}s] {scenario} {target.name} round {number + 1}: "
                         f"best {best['sendRate'] if best else 0:.0f} sends/s, load {os.getloadavg()[0]:.2f}"
                     )
-    return peer_table({key: summary(value, key[1]) for key, value in results.items()}, bare_asgi, real_asgi)
+    if args.cost:
+        return cost_table(results)
+    return peer_table({key: summary(value, key[1]) for key, value in results.items()}, args.asgi, args.real_asgi)
+
+
+def cost_table(results: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
+    """Server CPU per send and per delivery between two fixed offered rates (the marginal cost), and the latency
+    at the higher one."""
+    lines = [
+        "| scenario | server | CPU % at low / high rate | µs CPU per send | µs CPU per delivery "
+        "| p50 / p99 ms at high | lost |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (name, scenario), runs in results.items():
+        low = [run["levels"][0] for run in runs]
+        high = [run["levels"][1] for run in runs]
+        per_send, per_delivery = [], []
+        for a, b in zip(low, high, strict=True):
+            cpu = b["serverCpu"] - a["serverCpu"]
+            per_send.append(cpu * 1e6 / max(b["sendsPerSec"] - a["sendsPerSec"], 1e-9))
+            per_delivery.append(cpu * 1e6 / max(b["deliveredPerSec"] - a["deliveredPerSec"], 1e-9))
+        rates = " → ".join(f"{rate:.0f}" for rate in COST_RATES[scenario])
+        lines.append(
+            f"| {scenario}, {rates} sends/s | {name} | {spread([v['serverCpu'] for v in low], 1, 100)} / "
+            f"{spread([v['serverCpu'] for v in high], 1, 100)} | {spread(per_send)} | {spread(per_delivery, 1)} | "
+            f"{spread([v['p50'] for v in high], 1)} / {spread([v['p99'] for v in high], 1)} | "
+            f"{sum(v['lost'] for v in low + high)} |"
+        )
+    return "\n".join(lines)
 
 
 def _ratio(a: list[float], b: list[float]) -> str:
@@ -255,18 +342,13 @@ def peer_table(stats: dict[tuple[str, str], dict[str, Any]], bare_asgi: str, rea
         project, original, bare = row["project"], row["original"], row["bare"]
         assert project is not None and original is not None
 
-        def cells(key: str, digits: int = 0, scale: float = 1.0) -> list[str]:
-            return [spread(r[key], digits, scale) if r else "—" for r in (original, bare, project)]
+        trio = (original, bare, project)
 
-        lines.append(
-            "| "
-            + " | ".join(
-                [names[scenario], *cells("best")]
-                + [_ratio(project["best"], original["best"]), _ratio(project["best"], bare["best"]) if bare else "—"]
-                + [targets[scenario]]
-            )
-            + " |"
-        )
+        def cells(key: str, digits: int = 0, scale: float = 1.0, trio: tuple[Any, ...] = trio) -> list[str]:
+            return [spread(r[key], digits, scale) if r else "—" for r in trio]
+
+        ratios = [_ratio(project["best"], original["best"]), _ratio(project["best"], bare["best"]) if bare else "—"]
+        lines.append("| " + " | ".join([names[scenario], *cells("best"), *ratios, targets[scenario]]) + " |")
         for label, key, digits, scale in (
             ("p99 at the best rate, ms", "p99", 1, 1.0),
             ("p99 at half the best rate, ms", "halfP99", 1, 1.0),
@@ -287,10 +369,14 @@ def cli() -> None:
     parser.add_argument("--asgi", default=RUN_ASGI, help="the server of the bare framework")
     parser.add_argument("--real-asgi", default=RUN_ASGI, help="the server of this project")
     parser.add_argument("--measure-ms", type=int, default=2_000)
+    parser.add_argument("--targets", default="original,bare,project", help="also: before (see --before)")
+    parser.add_argument("--before", default="", help="a checkout of this project to measure as `before`")
+    parser.add_argument("--profile", default="", help="py-spy these targets in round 1 (bench/results/)")
+    parser.add_argument("--cost", action="store_true", help="CPU per send at a fixed rate instead of the sweep")
     args = parser.parse_args()
     raise_nofile()
     os.sched_setaffinity(0, {GENERATOR_CORE})
-    text = asyncio.run(run(args.rounds, args.scenarios.split(","), args.asgi, args.real_asgi, args.measure_ms))
+    text = asyncio.run(run(args))
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end\n\n{text}")
 
 

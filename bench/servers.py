@@ -35,8 +35,11 @@ def free_port() -> int:
 class BenchServer:
     """One server process pinned to `core` with `taskset`, serving `app` on a loopback port."""
 
-    def __init__(self, *, app: str, asgi: str, env: dict[str, str], core: int, label: str) -> None:
+    def __init__(
+        self, *, app: str, asgi: str, env: dict[str, str], core: int, label: str, cwd: Path = BASE_DIR
+    ) -> None:
         self.app = app
+        self.cwd = cwd
         self.asgi = asgi
         self.core = core
         self.label = label
@@ -74,7 +77,7 @@ class BenchServer:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the life of the process
         # taskset execs the server, so the pid is the server's; the raised descriptor limit is inherited.
-        self.process = subprocess.Popen(self.command(), cwd=BASE_DIR, env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
         while time.monotonic() < deadline:

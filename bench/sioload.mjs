@@ -169,7 +169,14 @@ async function main() {
     emit({ result: { connected, counters, levels: [], best: null, half: null } });
   } else {
     const senders = config.senders.map((s) => ({ socket: sockets[s.client], roomId: s.roomId }));
-    emit({ result: { connected, connectSeconds, ...(await sweep(senders, config.plan)), counters } });
+    if (config.plan.fixed) {
+      // Fixed rates, for the cost of a send at a given load (CPU per send), not the ceiling.
+      const levels = [];
+      for (let i = 0; i < config.plan.fixed.length; i++) levels.push(await runLevel(i, senders, config.plan.fixed[i], config.plan));
+      emit({ result: { connected, connectSeconds, levels, best: null, half: null, counters } });
+    } else {
+      emit({ result: { connected, connectSeconds, ...(await sweep(senders, config.plan)), counters } });
+    }
   }
   for (const socket of sockets) socket?.disconnect();
   clearTimeout(deadline);

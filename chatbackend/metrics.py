@@ -7,6 +7,7 @@ Services know nothing of them.
 """
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 CONNECTED_SOCKETS = Gauge("chat_connected_sockets", "Socket.IO connections open on this process.")
 MESSAGES_STORED = Counter("chat_messages_stored", "Messages stored by sends served by this process.")
@@ -37,3 +38,9 @@ def record_error(code: str, *, transport: str) -> None:
 def sample(name: str, labels: dict[str, str] | None = None) -> float:
     """The current value of one sample of this process's registry (0 when it has none yet)."""
     return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+
+
+def current(metric: MetricWrapperBase) -> float:
+    """The value of an unlabelled counter or gauge, read from the metric alone: `sample()` collects the whole
+    registry (the process collector reads /proc, listing every open descriptor), too slow for the event loop."""
+    return float(next(iter(metric.collect())).samples[0].value)

@@ -249,6 +249,8 @@ CHAT = {
     # Group commit of socket sends: a batch is written once its oldest send waited this long, or once it is full.
     "BATCH_MAX_DELAY_MS": env.float("BATCH_MAX_DELAY_MS", default=2.0),
     "BATCH_MAX_SIZE": env.int("BATCH_MAX_SIZE", default=200),
+    # How soon the interpreter hands over from a busy event loop to a DB thread whose statement returned.
+    "GIL_SWITCH_INTERVAL_MS": env.float("GIL_SWITCH_INTERVAL_MS", default=1.0),
     "TYPING_TIMEOUT_MS": env.int("TYPING_TIMEOUT_MS", default=5000),
     # Presence: each process refreshes its heartbeat; a process silent for PRESENCE_TTL_MS is reaped.
     "PRESENCE_HEARTBEAT_MS": env.int("PRESENCE_HEARTBEAT_MS", default=2000),
@@ -312,8 +314,11 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
+        # One line per HTTP request, per Socket.IO connect, disconnect and refused event; ACCESS_LOG_LEVEL=WARNING
+        # keeps only server errors. Events that went well are DEBUG lines: EVENT_LOG_LEVEL=DEBUG logs them too.
         "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-        "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        "chatbackend.events": {
+            "level": env.str("EVENT_LOG_LEVEL", default=env.str("ACCESS_LOG_LEVEL", default="INFO"))
+        },
     },
 }

@@ -1,8 +1,8 @@
 """Socket.IO: the namespace with every client event of the contract, connection lifecycle, presence and typing.
 
-Each handler reads its payload with the serializers the REST API uses, calls one service on the DB pool, emits,
-and returns the ack. Failures are raised; messaging/socket_protocol.py turns them into `{ok: false, error}` (or
-the `error` event) in one place.
+Each handler checks its payload against its definition in messaging/events.py (plain code: no DRF on the socket
+path), calls the same service as its REST twin on the DB pool, emits, and returns the ack. Failures are raised;
+messaging/socket_protocol.py turns them into `{ok: false, error}` (or the `error` event) in one place.
 """
 
 import asyncio
@@ -19,20 +19,21 @@ from chatbackend import metrics
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, as_chat_error
 from chatbackend.logcontext import bind_request_id
+from chatbackend.payloads import parse_payload
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
-from chatbackend.validation import parse
-from messaging import changes
+from messaging import changes, wire_json
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.delivery import BoundedRedisManager, adeliver_message, room_channel, room_id_of_channel, user_channel
-from messaging.serializers import (
-    JoinRoomIn,
-    LeaveRoomIn,
-    RoomMarkReadIn,
-    SendMessageIn,
-    TypingIn,
-    message_json,
+from messaging.delivery import (
+    BoundedRedisManager,
+    FanoutManager,
+    adeliver_message,
+    room_channel,
+    room_id_of_channel,
+    user_channel,
 )
+from messaging.events import JoinRoom, LeaveRoom, MarkRead, SendMessage, Typing
+from messaging.serializers import message_json
 from messaging.socket_protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
 from messaging.writer import MessageWriter
 from presence import services as presence
@@ -118,17 +119,17 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_join_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(JoinRoomIn, data)
+        payload = parse_payload(JoinRoom, data)
         session = await self.get_session(sid)
         user = session["user"]
-        room = await db(rooms_services.subscribe)(user=user, room_id=payload["roomId"])
+        room = await db(rooms_services.subscribe)(user=user, room_id=payload.roomId)
         await self.enter_room(sid, room_channel(room.id))
         ack: dict[str, Any] = {"room": RoomOut(room).data}
-        if payload["after"] is not None:
+        if payload.after is not None:
             # Subscribed first, then read: a message stored meanwhile may come both ways (clients dedupe by
             # id), but none falls between the two.
             page = await db(messaging_selectors.history_page)(
-                user=user, room_id=room.id, after=payload["after"], limit=settings.CHAT["HISTORY_MAX_LIMIT"]
+                user=user, room_id=room.id, after=payload.after, limit=settings.CHAT["HISTORY_MAX_LIMIT"]
             )
             ack["messages"] = [message_json(message) for message in page.messages]
             ack["nextCursor"] = page.next_cursor
@@ -136,10 +137,10 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_leave_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(LeaveRoomIn, data)
+        payload = parse_payload(LeaveRoom, data)
         session = await self.get_session(sid)
-        room_id = payload["roomId"]
-        if payload["leave"]:  # ends the membership; the service unsubscribes every connection of the user
+        room_id = payload.roomId
+        if payload.leave:  # ends the membership; the service unsubscribes every connection of the user
             await db(rooms_services.leave_room)(user=session["user"], room_id=room_id)
         if (sid, room_id) in self._typing_timers:
             await self._stop_typing(sid, session["user"].id, room_id)
@@ -148,22 +149,26 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_mark_read(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(RoomMarkReadIn, data)
+        payload = parse_payload(MarkRead, data)
         session = await self.get_session(sid)
         position = await db(changes.mark_read)(
-            user=session["user"], room_id=payload["roomId"], message_id=payload["messageId"]
+            user=session["user"], room_id=payload.roomId, message_id=payload.messageId
         )
-        return {"roomId": payload["roomId"], "lastReadMessageId": position}
+        return {"roomId": payload.roomId, "lastReadMessageId": position}
 
     @chat_event
     async def on_send_message(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(SendMessageIn, data)
+        payload = parse_payload(SendMessage, data)
         session = await self.get_session(sid)
         draft = messaging_services.prepare_send(
             sender=session["user"],
-            room_id=payload["roomId"],
-            content=payload["content"],
-            client_msg_id=payload["clientMsgId"],
+            room_id=payload.roomId,
+            content=payload.content,
+            client_msg_id=payload.clientMsgId,
+            # Membership is decided once per subscription: join_room checked it, and every way a membership ends
+            # takes the user's connections out of the room as it commits (rooms.services.end_membership). A
+            # connection not subscribed to the room has it checked in the database with the batch.
+            member=self._subscribed(sid, payload.roomId),
         )
         message, created = await self._message_writer.send(draft)  # committed with its batch
         event = message_json(message)  # serialized once, for the room and for the ack
@@ -173,28 +178,32 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(TypingIn, data)
+        payload = parse_payload(Typing, data)
         session = await self.get_session(sid)
         user: User = session["user"]
-        room_id = payload["roomId"]
+        room_id = payload.roomId
         # Subscribed connections passed the access check; a removed member's connections are unsubscribed at once.
-        if room_channel(room_id) not in self.rooms(sid):
+        if not self._subscribed(sid, room_id):
             await db(rooms_services.member_room)(user=user, room_id=room_id)
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
             timer.cancel()
-        if payload["isTyping"]:
+        if payload.isTyping:
             timeout = settings.CHAT["TYPING_TIMEOUT_MS"] / 1000
             self._typing_timers[(sid, room_id)] = asyncio.get_running_loop().call_later(
                 timeout, lambda: self._spawn(self._stop_typing(sid, user.id, room_id))
             )
         await self.emit(
             "typing",
-            {"roomId": room_id, "userId": user.id, "isTyping": payload["isTyping"]},
+            {"roomId": room_id, "userId": user.id, "isTyping": payload.isTyping},
             to=room_channel(room_id),
             skip_sid=sid,
         )
         return {}
+
+    def _subscribed(self, sid: str, room_id: int) -> bool:
+        """Whether this connection is in the room's live events (one lookup; `rooms(sid)` scans every room)."""
+        return sid in self.server.manager.rooms.get(self.namespace, {}).get(room_channel(room_id), ())
 
     # Presence and typing bookkeeping
 
@@ -265,9 +274,9 @@ class ChatNamespace(socketio.AsyncNamespace):
         room_ids = {room_id for name in channels if (room_id := room_id_of_channel(name)) is not None}
         with metrics.REDIS_SECONDS.time():
             await presence.heartbeat(
-                connections=int(metrics.sample("chat_connected_sockets")),
+                connections=int(metrics.current(metrics.CONNECTED_SOCKETS)),
                 room_ids=room_ids,
-                messages_stored=int(metrics.sample("chat_messages_stored_total")),
+                messages_stored=int(metrics.current(metrics.MESSAGES_STORED)),
             )
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
@@ -279,12 +288,13 @@ class ChatNamespace(socketio.AsyncNamespace):
 def build_server() -> ChatServer:
     """The process's Socket.IO server, with Redis fan-out when REDIS_URL is set."""
     origins = settings.CORS_ALLOWED_ORIGINS
-    manager = None
+    manager: FanoutManager = FanoutManager()
     if settings.REDIS_URL:
         manager = BoundedRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
     server = ChatServer(
         async_mode="asgi",
         client_manager=manager,
+        json=wire_json,
         cors_allowed_origins="*" if settings.CORS_ALLOW_ALL_ORIGINS else (list(origins) or None),
         max_http_buffer_size=settings.CHAT["SOCKETIO_MAX_PAYLOAD_BYTES"],
         # One connection's events run in order (a user's messages are stored in the order sent).

@@ -15,7 +15,10 @@ from conftest import SERVER_ENV
 
 @pytest.fixture
 def json_logging_server(test_database_url: str) -> Iterator[ServerProcess]:
-    server = ServerProcess(database_url=test_database_url, env={**SERVER_ENV, "REDIS_URL": "", "LOG_FORMAT": "json"})
+    server = ServerProcess(
+        database_url=test_database_url,
+        env={**SERVER_ENV, "REDIS_URL": "", "LOG_FORMAT": "json", "EVENT_LOG_LEVEL": "DEBUG"},
+    )
     server.start()
     yield server
     server.stop()
