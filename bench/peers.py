@@ -22,7 +22,7 @@ import MySQLdb
 
 from bench import fixtures
 from bench.driver import GENERATOR_CORE, run_generator
-from bench.profile import PY_SPY, summarise
+from bench.pyspy import PY_SPY, summarise
 from bench.report import median, spread
 from bench.servers import BASE_DIR, BASELINE_APP, REAL_APP, BenchServer, raise_nofile
 
@@ -240,7 +240,9 @@ def summary(results: list[dict[str, Any]], scenario: str) -> dict[str, Any]:
     }
 
 
-async def start_targets(names: list[str], stack: Any, bare_asgi: str, real_asgi: str, before: str) -> list[Target]:
+async def start_targets(
+    names: list[str], stack: Any, bare_asgi: str, real_asgi: str, before: str, before_env: str = ""
+) -> list[Target]:
     """Start the servers named (original, bare, project, before: this project from another checkout) and make
     their fixtures."""
     env = fixtures.server_env()
@@ -257,7 +259,8 @@ async def start_targets(names: list[str], stack: Any, bare_asgi: str, real_asgi:
             targets.append(Target(name, server, [None] * USERS, rooms))
         else:
             cwd = Path(before) if name == "before" else BASE_DIR
-            server = BenchServer(app=REAL_APP, asgi=real_asgi, env=env, core=0, label=name, cwd=cwd)
+            extra = dict(item.split("=", 1) for item in before_env.split(",") if item) if name == "before" else {}
+            server = BenchServer(app=REAL_APP, asgi=real_asgi, env={**env, **extra}, core=0, label=name, cwd=cwd)
             targets.append(Target(name, stack.enter_context(server), []))
             await seed_real(targets[-1])
     return targets
@@ -269,7 +272,8 @@ async def run(args: argparse.Namespace) -> str:
     fixtures.prepare_database()
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with contextlib.ExitStack() as stack:
-        targets = await start_targets(args.targets.split(","), stack, args.asgi, args.real_asgi, args.before)
+        names = args.targets.split(",")
+        targets = await start_targets(names, stack, args.asgi, args.real_asgi, args.before, args.before_env)
         print(f"[{time.monotonic() - started:.0f}s] servers up, fixtures made, load {os.getloadavg()[0]:.2f}")
         for scenario in args.scenarios.split(","):
             for number in range(args.rounds):
@@ -340,14 +344,14 @@ def peer_table(stats: dict[tuple[str, str], dict[str, Any]], bare_asgi: str, rea
             continue
         row = {name: stats.get((name, scenario)) for name in ("original", "bare", "project")}
         project, original, bare = row["project"], row["original"], row["bare"]
-        assert project is not None and original is not None
+        assert project is not None
 
         trio = (original, bare, project)
 
         def cells(key: str, digits: int = 0, scale: float = 1.0, trio: tuple[Any, ...] = trio) -> list[str]:
             return [spread(r[key], digits, scale) if r else "—" for r in trio]
 
-        ratios = [_ratio(project["best"], original["best"]), _ratio(project["best"], bare["best"]) if bare else "—"]
+        ratios = [_ratio(project["best"], r["best"]) if r else "—" for r in (original, bare)]
         lines.append("| " + " | ".join([names[scenario], *cells("best"), *ratios, targets[scenario]]) + " |")
         for label, key, digits, scale in (
             ("p99 at the best rate, ms", "p99", 1, 1.0),
@@ -372,6 +376,7 @@ def cli() -> None:
     parser.add_argument("--targets", default="original,bare,project", help="also: before (see --before)")
     parser.add_argument("--before", default="", help="a checkout of this project to measure as `before`")
     parser.add_argument("--profile", default="", help="py-spy these targets in round 1 (bench/results/)")
+    parser.add_argument("--before-env", default="", help="KEY=VALUE,... for the `before` server's environment")
     parser.add_argument("--cost", action="store_true", help="CPU per send at a fixed rate instead of the sweep")
     args = parser.parse_args()
     raise_nofile()

@@ -64,6 +64,7 @@ async def main(args: argparse.Namespace) -> list[Row]:
             asgi=peers.RUN_ASGI,
             real_asgi=peers.RUN_ASGI,
             before="",
+            before_env="",
             cost=False,
             profile="",
             measure_ms=3_000 if args.long else 1_500,
