@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from chatbackend.errors import ValidationFailed
+from chatbackend.errors import NotRoomMember, ValidationFailed
 from chatbackend.payloads import parse_payload
 from chatbackend.testclients import connected
 from chatbackend.testing import make_room, make_user, token_for
@@ -96,7 +96,7 @@ def test_a_send_from_a_connection_not_subscribed_is_checked_in_the_database() ->
     room = make_room()
     draft = services.prepare_send(sender=stranger, room_id=room.id, content="not a member")
     [result] = services.store_messages([draft])
-    assert result.error is not None and result.error.code == "not_room_member"
+    assert isinstance(result.error, NotRoomMember)
 
 
 @pytest.mark.server
