@@ -82,7 +82,8 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """A real server (daphne by default, or uvicorn) serving chatbackend.asgi on a loopback port."""
+    """A real server (daphne by default, uvicorn, or `manage.py runserver`) serving chatbackend.asgi on a loopback
+    port."""
 
     def __init__(self, *, database_url: str, env: dict[str, str] | None = None, server: str | None = None) -> None:
         self.port = free_port()
@@ -107,6 +108,8 @@ class ServerProcess:
                 "false",
                 "--no-access-log",
             ]
+        if self.server == "runserver":  # Django's development server: daphne, through Channels
+            return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatbackend.asgi:application"]
 
     def start(self, timeout: float = 30) -> "ServerProcess":
