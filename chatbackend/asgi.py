@@ -15,7 +15,7 @@ import socketio  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from messaging.delivery import hub  # noqa: E402
-from messaging.realtime import build_server  # noqa: E402
+from messaging.socket_server import build_server  # noqa: E402
 
 sio = build_server()
 hub.attach(sio)

@@ -7,6 +7,7 @@ messaging/socket_protocol.py turns them into `{ok: false, error}` (or the `error
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable
 from typing import Any
 
@@ -21,12 +22,10 @@ from chatbackend.errors import NotAuthenticated, as_chat_error
 from chatbackend.logcontext import bind_request_id
 from chatbackend.payloads import parse_payload
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
-from messaging import changes, wire_json
+from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
 from messaging.delivery import (
-    BoundedRedisManager,
-    FanoutManager,
     adeliver_message,
     room_channel,
     room_id_of_channel,
@@ -34,7 +33,7 @@ from messaging.delivery import (
 )
 from messaging.events import JoinRoom, LeaveRoom, MarkRead, SendMessage, Typing
 from messaging.serializers import message_json
-from messaging.socket_protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
+from messaging.socket_protocol import chat_event, event_logger, refusal, token_from_handshake
 from messaging.writer import MessageWriter
 from presence import services as presence
 from rooms import selectors as rooms_selectors
@@ -54,6 +53,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._background: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
+        # One User instance per user for all its connections (a frontend opens several), not one per session.
+        self._users: weakref.WeakValueDictionary[int, User] = weakref.WeakValueDictionary()
         self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
         # Group commit of this process's sends: its task starts with the first send, closed by the drain.
         self._message_writer = MessageWriter(
@@ -68,6 +69,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         if self.shutdown.draining:
             raise refusal(ShuttingDown())
         user, expires_at = await self._authenticate(environ, auth)
+        user = self._share(user)
         self._connections[sid] = user.id
         try:
             await self._start_presence()
@@ -201,6 +203,15 @@ class ChatNamespace(socketio.AsyncNamespace):
         )
         return {}
 
+    def _share(self, fresh: User) -> User:
+        """The user's instance held by this process's sessions, refreshed with what the handshake just read."""
+        held = self._users.get(fresh.id)
+        if held is None:
+            self._users[fresh.id] = fresh
+            return fresh
+        held.__dict__.update(fresh.__dict__)  # every connection of the user sees the newest profile
+        return held
+
     def _subscribed(self, sid: str, room_id: int) -> bool:
         """Whether this connection is in the room's live events (one lookup; `rooms(sid)` scans every room)."""
         return sid in self.server.manager.rooms.get(self.namespace, {}).get(room_channel(room_id), ())
@@ -283,22 +294,3 @@ class ChatNamespace(socketio.AsyncNamespace):
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-def build_server() -> ChatServer:
-    """The process's Socket.IO server, with Redis fan-out when REDIS_URL is set."""
-    origins = settings.CORS_ALLOWED_ORIGINS
-    manager: FanoutManager = FanoutManager()
-    if settings.REDIS_URL:
-        manager = BoundedRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
-    server = ChatServer(
-        async_mode="asgi",
-        client_manager=manager,
-        json=wire_json,
-        cors_allowed_origins="*" if settings.CORS_ALLOW_ALL_ORIGINS else (list(origins) or None),
-        max_http_buffer_size=settings.CHAT["SOCKETIO_MAX_PAYLOAD_BYTES"],
-        # One connection's events run in order (a user's messages are stored in the order sent).
-        async_handlers=False,
-    )
-    server.register_namespace(ChatNamespace("/"))
-    return server
