@@ -67,6 +67,11 @@ class BenchServer:
                 "--log-level",
                 "warning",
             ]
+        elif self.asgi == "granian":
+            server = ["-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(self.port)]
+            server += ["--loop", "uvloop", "--backlog", "2048", "--log-level", "warning", self.app]
+        elif self.asgi == "hypercorn":
+            server = ["-m", "hypercorn", "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", self.app]
         elif self.asgi == "node":  # the original stack (bench/peers/original.mjs): `app` is its script
             return ["taskset", "-c", str(self.core), "node", self.app]
         else:  # daphne's default listen backlog of 50 drops connects in a burst (FINDINGS.md)

@@ -29,6 +29,7 @@ const counters = { connectErrors: 0, errors: 0, disconnects: 0, errorCodes: {} }
 function onReceive(message) {
   const parts = message.content.split("|");
   if (Number(parts[0]) !== level.id) return;
+  level.all += 1; // every delivery of this level's sends, in the window or not
   const now = performance.now();
   const sentAt = Number(parts[1]);
   level.lastReceive = now;
@@ -66,9 +67,10 @@ async function inBatches(items, size, fn) {
 const percentile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
 
 async function runLevel(id, senders, rate, plan) {
+  emit({ mark: "level_start", level: id });
   const t0 = performance.now();
   Object.assign(level, { id, windowStart: t0 + plan.warmMs, windowEnd: t0 + plan.warmMs + plan.measureMs });
-  Object.assign(level, { latencies: [], received: 0, lastReceive: t0 });
+  Object.assign(level, { latencies: [], received: 0, all: 0, lastReceive: t0 });
   const errorsBefore = counters.errors;
   const disconnectsBefore = counters.disconnects;
   const total = plan.warmMs + plan.measureMs;
@@ -105,6 +107,9 @@ async function runLevel(id, senders, rate, plan) {
   const expected = sentInWindow * plan.roomSize;
   const drainStart = performance.now();
   while (performance.now() - drainStart < plan.drainMs && level.received < expected) await sleep(10);
+  // For the cost of a send: wait until every send of the level arrived (or the drain ran out), then mark.
+  while (performance.now() - drainStart < plan.drainMs && level.all < sent * plan.roomSize) await sleep(10);
+  emit({ mark: "level_end", level: id });
   const sorted = level.latencies.sort((a, b) => a - b);
   const seconds = plan.measureMs / 1000;
   const result = {
@@ -113,6 +118,8 @@ async function runLevel(id, senders, rate, plan) {
     sentInWindow,
     expected,
     delivered: level.received,
+    sent,
+    deliveredAll: level.all,
     deliveredPerSec: level.received / seconds,
     sendsPerSec: level.received / plan.roomSize / seconds,
     lost: expected - level.received,
