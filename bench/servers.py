@@ -26,6 +26,25 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def _children(pid: int) -> list[int]:
+    """The live descendants of a process, from the parent pid field of every /proc/<pid>/stat."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [child for child, ppid in parents.items() if ppid == parent]
+        found += kids
+        frontier += kids
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -109,10 +128,17 @@ class BenchServer:
         raise RuntimeError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (fields 14 and 15 of /proc/<pid>/stat)."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User + system CPU time of the server so far (fields 14 and 15 of /proc/<pid>/stat), with that of its
+        live child processes (granian serves from worker processes)."""
+        total = 0
+        for pid in [self.pid, *_children(self.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
