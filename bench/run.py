@@ -70,6 +70,7 @@ async def main(args: argparse.Namespace) -> list[Row]:
             measure_ms=3_000 if args.long else 1_500,
         )
         PEER_TABLE.append(await peers.run(peer_args))
+        print(f"\n{PEER_TABLE[-1]}\n", flush=True)  # shown at once: the scenarios after it take minutes
     fixtures.prepare_database()
     history_rooms = fixtures.seed_history(HISTORY_SIZES) if 4 in chosen else {}
     asgi_servers = ["daphne", "uvicorn"] if args.compare_uvicorn or args.long else [peers.RUN_ASGI]
