@@ -14,8 +14,8 @@ django_application = get_asgi_application()  # before any import that touches mo
 import socketio  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from messaging.delivery import hub  # noqa: E402
-from messaging.socket_server import build_server  # noqa: E402
+from chatbackend.events import hub  # noqa: E402
+from messaging.realtime.server import build_server  # noqa: E402
 
 sio = build_server()
 hub.attach(sio)

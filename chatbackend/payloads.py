@@ -13,10 +13,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chatbackend.errors import ValidationFailed
-from chatbackend.validation import SURROGATES
+from chatbackend.validation import SURROGATES, id_from_text, is_id
 
 P = TypeVar("P")
-MAX_ID = 2**63 - 1
 REQUIRED = "This field is required."
 NOT_NULL = "This field may not be null."
 
@@ -25,15 +24,13 @@ class _Invalid(Exception):
     pass
 
 
-def _check_id(minimum: int) -> Callable[[Any], int]:
+def _check_id(allow_zero: bool) -> Callable[[Any], int]:
     def check(value: Any) -> int:
-        if isinstance(value, bool):
+        # URL ids are strings: a numeric string is accepted, as on REST (StrictIdField)
+        number = id_from_text(value, allow_zero=allow_zero) if isinstance(value, str) else value
+        if not is_id(number, allow_zero=allow_zero):
             raise _Invalid("Must be a positive integer id.")
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 20:
-            value = int(value)  # URL ids are strings: a numeric string is accepted, as on REST
-        if not isinstance(value, int) or not minimum <= value <= MAX_ID:
-            raise _Invalid("Must be a positive integer id.")
-        return value
+        return int(number)
 
     return check
 
@@ -59,7 +56,7 @@ def _check_flag(value: Any) -> bool:
 
 def id_field(*, allow_zero: bool = False, **kwargs: Any) -> Any:
     """A positive JSON integer id (0 too with `allow_zero`)."""
-    return dataclasses.field(metadata={"check": _check_id(0 if allow_zero else 1), "json": "integer"}, **kwargs)
+    return dataclasses.field(metadata={"check": _check_id(allow_zero), "json": "integer"}, **kwargs)
 
 
 def text_field(*, max_length: int, **kwargs: Any) -> Any:

@@ -4,13 +4,14 @@ import asyncio
 import json
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 @pytest.fixture
@@ -63,11 +64,14 @@ def test_json_log_lines_carry_the_request_id_and_the_connection_id(json_logging_
     assert any(message.startswith("connect user") for message in messages)
     assert any(message.startswith("event send_message ok") for message in messages)
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in events)
+    for line in lines:  # ISO 8601 in UTC, e.g. 2026-12-01T21:57:52.786123+00:00
+        logged_at = datetime.fromisoformat(line["time"])
+        assert "T" in line["time"] and logged_at.utcoffset() == timedelta(0), line["time"]
 
 
 @pytest.mark.django_db
 def test_a_response_gets_a_fresh_request_id_when_the_client_sends_none_or_a_bad_one() -> None:
-    from chatbackend.testing import client_for
+    from tests.support import client_for
 
     fresh = client_for().get("/api/health")
     unsafe = client_for().get("/api/health", HTTP_X_REQUEST_ID="bad id\nwith newline")

@@ -4,9 +4,9 @@ import asyncio
 
 import pytest
 
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -22,7 +22,7 @@ from rooms.models import Room, RoomMember
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def make_user(*, name: str | None = None, email: str | None = None, password: str = TEST_PASSWORD) -> User:
@@ -110,7 +110,19 @@ class ServerProcess:
             ]
         if self.server == "runserver":  # Django's development server: daphne, through Channels
             return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatbackend.asgi:application"]
+        # -v 0: no access log of daphne's own beside the application's line per request (as `make run`).
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "chatbackend.asgi:application",
+        ]
 
     def start(self, timeout: float = 30) -> "ServerProcess":
         self.log_path.parent.mkdir(exist_ok=True)
@@ -145,6 +157,8 @@ class ServerProcess:
 
 def database_url_for(settings_dict: dict[str, Any]) -> str:
     """DATABASE_URL for a server process that must use the same database as the test run."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
     user = settings_dict.get("USER") or "root"
     password = settings_dict.get("PASSWORD") or ""
     credentials = f"{user}:{password}" if password else user

@@ -8,9 +8,7 @@ reported in, as the serializers these replace reported them.
 from dataclasses import dataclass
 
 from chatbackend.payloads import flag_field, id_field, text_field
-
-# A bound well above every cleaned limit, so that a huge value fails before any processing.
-RAW_TEXT_MAX = 100_000
+from chatbackend.validation import RAW_TEXT_MAX_LENGTH, RAW_WORD_MAX_LENGTH
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,8 +37,8 @@ class MarkRead:
 class SendMessage:
     """send_message: content is cleaned and length-checked by the service; clientMsgId makes retries safe."""
 
-    content: str = text_field(max_length=RAW_TEXT_MAX)
-    clientMsgId: str | None = text_field(max_length=1_000, default=None)
+    content: str = text_field(max_length=RAW_TEXT_MAX_LENGTH)
+    clientMsgId: str | None = text_field(max_length=RAW_WORD_MAX_LENGTH, default=None)
     roomId: int = id_field()
 
 

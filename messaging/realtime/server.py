@@ -2,10 +2,10 @@
 
 from django.conf import settings
 
-from messaging import wire_json
-from messaging.delivery import BoundedRedisManager, FanoutManager
-from messaging.realtime import ChatNamespace
-from messaging.socket_protocol import ChatServer
+from chatbackend.events import BoundedRedisManager, FanoutManager
+from messaging.realtime import wire_json
+from messaging.realtime.namespace import ChatNamespace
+from messaging.realtime.protocol import ChatServer
 
 
 def build_server() -> ChatServer:
