@@ -20,7 +20,7 @@ SQLITE_PYTEST_ARGS ?= $(addprefix --deselect ,chatbackend/tests/test_demo_client
 # deflate off (it costs 3-4x per message), no access log (it would print `?token=` JWTs), a listen backlog of 2048
 # for reconnect bursts. `manage.py runserver` serves with daphne through Channels.
 SERVE = $(BIN)/uvicorn chatbackend.asgi:application --host 0.0.0.0 --port $(PORT) --loop uvloop --http httptools \
-	--ws websockets --ws-per-message-deflate false --no-access-log --log-level warning --backlog 2048
+	--ws websockets-sansio --ws-per-message-deflate false --no-access-log --log-level warning --backlog 2048
 
 # Each stamp is written only once its install succeeded: a failed install is retried by the next make.
 STAMP_RUN := $(VENV)/.installed-run

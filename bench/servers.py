@@ -80,6 +80,13 @@ class BenchServer:
                 str(self.port),
                 "--backlog",
                 "2048",
+                # as `make run` starts it (SERVE in the Makefile)
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--ws",
+                "websockets-sansio",
                 "--ws-per-message-deflate",
                 "false",
                 "--no-access-log",
