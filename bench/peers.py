@@ -15,28 +15,24 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-
-import jwt
-import MySQLdb
 
 from bench import fixtures
 from bench.driver import GENERATOR_CORE, run_generator
+from bench.peer_fixtures import (
+    COST_RATES,
+    PEER_APP,
+    PEER_DATABASE_URL,
+    PEER_SECRET,
+    SCENARIOS,
+    USERS,
+    create_peer_database,
+    room_groups,
+    seed_peer,
+)
+from bench.peer_tables import cost_table, peer_table, summary
 from bench.pyspy import PY_SPY, summarise
-from bench.report import median, spread
 from bench.servers import BASE_DIR, BASELINE_APP, REAL_APP, BenchServer, raise_nofile
 
-PEER_DATABASE_URL = os.environ.get("BENCH_PEER_DATABASE_URL", "mysql://root@127.0.0.1:3306/chat_bench_peer")
-PEER_APP = str(BASE_DIR / "bench" / "peers" / "original.mjs")
-PEER_SECRET = "bench-peer-secret-not-for-production"
-USERS = 50
-SCENARIOS = {  # rooms x clients per room, senders per room
-    "fanout": {"rooms": 10, "room_size": 20, "senders": 2},
-    "write": {"rooms": 200, "room_size": 2, "senders": 2},
-}
-# --cost offers nothing, then a fixed rate (sends/s): the server's CPU for all of the second level's work, less
-# what it burns idle holding the connections (pings, timers), is the cost of its sends, even when it falls behind.
-COST_RATES = {"fanout": [0.0, 100.0], "write": [0.0, 200.0]}
 # This project's server as `make run` starts it, and the bare framework under the same server.
 RUN_ASGI = "uvicorn"
 
@@ -60,73 +56,6 @@ def topology(target: Target, scenario: str) -> dict[str, Any]:
         if index % shape["room_size"] < shape["senders"]:
             senders.append({"client": index, "roomId": room_id})
     return {"clients": clients, "senders": senders}
-
-
-def room_groups(scenario: str) -> list[list[int]]:
-    """The user indexes of each room: client i is user i % USERS, in room i // room_size."""
-    shape = SCENARIOS[scenario]
-    size = shape["room_size"]
-    return [[(r * size + j) % USERS for j in range(size)] for r in range(shape["rooms"])]
-
-
-# The original stack's fixtures: its schema is its own, seeded with SQL, tokens signed as it expects.
-
-
-def _peer_connect(database: str | None = None) -> Any:
-    url = urlparse(PEER_DATABASE_URL)
-    return MySQLdb.connect(
-        host=url.hostname or "127.0.0.1",
-        port=url.port or 3306,
-        user=url.username or "root",
-        password=url.password or "",
-        database=database if database is not None else url.path.lstrip("/"),
-        charset="utf8mb4",
-        autocommit=True,
-    )
-
-
-def create_peer_database() -> None:
-    connection = _peer_connect(database="")
-    try:
-        name = urlparse(PEER_DATABASE_URL).path.lstrip("/")
-        connection.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
-    finally:
-        connection.close()
-
-
-def seed_peer() -> tuple[list[str | None], dict[str, list[int]]]:
-    """Users and rooms for the original stack (its server created the tables): tokens and room ids."""
-    connection = _peer_connect()
-    try:
-        cursor = connection.cursor()
-        stamp = f"{int(time.time())}-{os.getpid()}"
-        user_ids = []
-        for index in range(USERS):
-            cursor.execute(
-                "INSERT INTO users (name, email, password) VALUES (%s, %s, 'x')",
-                (f"Bench {index}", f"bench-{stamp}-{index}@example.com"),
-            )
-            user_ids.append(cursor.lastrowid)
-        rooms: dict[str, list[int]] = {}
-        for scenario in SCENARIOS:
-            rooms[scenario] = []
-            for number, group in enumerate(room_groups(scenario)):
-                cursor.execute(
-                    "INSERT INTO rooms (name, created_by) VALUES (%s, %s)", (f"{scenario} {number}", user_ids[group[0]])
-                )
-                room_id = cursor.lastrowid
-                rooms[scenario].append(room_id)
-                cursor.executemany(
-                    "INSERT INTO room_members (room_id, user_id) VALUES (%s, %s)",
-                    [(room_id, user_ids[member]) for member in group],
-                )
-    finally:
-        connection.close()
-    tokens: list[str | None] = [
-        jwt.encode({"id": user_id, "name": f"Bench {index}"}, PEER_SECRET, algorithm="HS256")
-        for index, user_id in enumerate(user_ids)
-    ]
-    return tokens, rooms
 
 
 async def seed_real(target: Target) -> None:
@@ -228,23 +157,6 @@ async def sweep(
     return result
 
 
-def summary(results: list[dict[str, Any]], scenario: str) -> dict[str, Any]:
-    """Per round: the best passing level's rate, p99 at best and at half, CPU and latency at the first level."""
-    metric = "deliveredPerSec" if scenario == "fanout" else "sendsPerSec"
-    best = [r["best"][metric] if r["best"] else 0.0 for r in results]
-    first = [r["levels"][0] for r in results if r["levels"] and r["levels"][0]["sendRate"] == 20.0]
-    return {
-        "best": best,
-        "p99": [r["best"]["p99"] if r["best"] else None for r in results],
-        "halfP99": [r["half"]["p99"] if r.get("half") else None for r in results],
-        "cpuAt20": [level["serverCpu"] for level in first],
-        "p50At20": [level["p50"] for level in first],
-        "usPerSend": [r["best"]["cpuUsPerSend"] if r["best"] else None for r in results],
-        "usPerDelivery": [r["best"]["cpuUsPerDelivery"] if r["best"] else None for r in results],
-        "generatorCpu": [r["best"]["generatorCpu"] if r["best"] else None for r in results],
-    }
-
-
 async def start_targets(
     names: list[str], stack: Any, bare_asgi: str, real_asgi: str, before: str, before_env: str = ""
 ) -> list[Target]:
@@ -301,79 +213,6 @@ async def run(args: argparse.Namespace) -> str:
     if args.cost:
         return cost_table(results)
     return peer_table({key: summary(value, key[1]) for key, value in results.items()}, args.asgi, args.real_asgi)
-
-
-def cost_table(results: dict[tuple[str, str], list[dict[str, Any]]]) -> str:
-    """Server CPU per send and per delivery at a fixed offered rate, all of a level's work counted (up to the last
-    delivery, however late) less the CPU the server burns idle over the same time (a level that sends nothing),
-    and the latency at that rate."""
-    lines = [
-        "| scenario | server | idle CPU % | µs CPU per send | µs CPU per delivery | p50 / p99 ms | lost |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for (name, scenario), runs in results.items():
-        idle_rates, per_send, per_delivery, p50, p99, lost = [], [], [], [], [], 0
-        for run in runs:
-            idle, level = run["levels"][0], run["levels"][1]
-            if not idle["span"] or not level["span"]:
-                continue
-            idle_rate = idle["span"][1] / idle["span"][0]
-            work = level["span"][1] - idle_rate * level["span"][0]
-            idle_rates.append(idle_rate)
-            per_send.append(work * 1e6 / max(level["deliveredAll"] / SCENARIOS[scenario]["room_size"], 1))
-            per_delivery.append(work * 1e6 / max(level["deliveredAll"], 1))
-            p50.append(level["p50"])
-            p99.append(level["p99"])
-            lost += level["sent"] * SCENARIOS[scenario]["room_size"] - level["deliveredAll"]
-        lines.append(
-            f"| {scenario}, {COST_RATES[scenario][1]:.0f} sends/s | {name} | {spread(idle_rates, 1, 100)} | "
-            f"{spread(per_send)} | {spread(per_delivery, 1)} | {spread(p50, 1)} / {spread(p99, 1)} | {lost} |"
-        )
-    return "\n".join(lines)
-
-
-def _ratio(a: list[float], b: list[float]) -> str:
-    return f"{median(a) / median(b):.2f}x" if b and median(b) else "n/a"
-
-
-def peer_table(stats: dict[tuple[str, str], dict[str, Any]], bare_asgi: str, real_asgi: str) -> str:
-    header = [
-        "scenario",
-        "the original stack (Node + MySQL)",
-        f"bare python-socketio ({bare_asgi})",
-        f"this project ({real_asgi})",
-        "project / original",
-        "project / bare",
-        "target",
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    targets = {"fanout": ">= 1.0x original, >= 0.8x bare", "write": ">= 1.5x original"}
-    names = {"fanout": "fan-out, delivered/s at p99 < 100 ms", "write": "write-heavy, stored sends/s at p99 < 100 ms"}
-    for scenario in SCENARIOS:
-        if ("project", scenario) not in stats:
-            continue
-        row = {name: stats.get((name, scenario)) for name in ("original", "bare", "project")}
-        project, original, bare = row["project"], row["original"], row["bare"]
-        assert project is not None
-
-        trio = (original, bare, project)
-
-        def cells(key: str, digits: int = 0, scale: float = 1.0, trio: tuple[Any, ...] = trio) -> list[str]:
-            return [spread(r[key], digits, scale) if r else "—" for r in trio]
-
-        ratios = [_ratio(project["best"], r["best"]) if r else "—" for r in (original, bare)]
-        lines.append("| " + " | ".join([names[scenario], *cells("best"), *ratios, targets[scenario]]) + " |")
-        for label, key, digits, scale in (
-            ("p99 at the best rate, ms", "p99", 1, 1.0),
-            ("p99 at half the best rate, ms", "halfP99", 1, 1.0),
-            ("server CPU at 20 sends/s, %", "cpuAt20", 1, 100.0),
-            ("p50 at 20 sends/s, ms", "p50At20", 1, 1.0),
-            ("server CPU µs per send at the best rate", "usPerSend", 0, 1.0),
-            ("server CPU µs per delivery at the best rate", "usPerDelivery", 1, 1.0),
-            ("load generator CPU at the best rate, %", "generatorCpu", 0, 100.0),
-        ):
-            lines.append("| " + " | ".join([f"{scenario}: {label}", *cells(key, digits, scale), "", "", ""]) + " |")
-    return "\n".join(lines)
 
 
 def cli() -> None:
