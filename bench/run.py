@@ -1,7 +1,7 @@
 """`make bench`: the peer comparison (the original Node stack, bare python-socketio and this project, bench/peers.py),
 then the other scenarios against the real server and the bare baseline, one table row each.
 
-python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5] [--compare-uvicorn]
+python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5,6] [--compare-uvicorn]
 `make bench` runs p (the peers), 3 (idle, this project and the bare framework) and 4 (history). The runner pins
 itself and the load generator to core 1 and every server under test to core 0.
 """
@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import fixtures, peers, scaleout, scenarios
+from bench import fixtures, peers, rooms, scaleout, scenarios
 from bench.driver import GENERATOR_CORE
 from bench.report import Row, table
 from bench.scenarios import FANOUT_ROOM_SIZE, FANOUT_ROOMS, WRITE_ROOMS, Options
@@ -97,6 +97,9 @@ async def main(args: argparse.Namespace) -> list[Row]:
         if asgi == asgi_servers[0] and 5 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] scale-out")
             rows += await scaleout.scale_out(options, population, asgi)
+        if asgi == "daphne" and 6 in chosen:
+            print(f"[{time.monotonic() - started:.0f}s] rooms served by one process")
+            rows += await rooms.rooms_served_by_one_process(options, population, asgi)
     print(f"[{time.monotonic() - started:.0f}s] done")
     return rows
 

@@ -2,18 +2,17 @@
 
 from django.conf import settings
 
-from chatbackend.events import BoundedRedisManager, FanoutManager
+from chatbackend.channels_manager import ChannelLayerManager
+from chatbackend.fanout import FanoutManager
 from messaging.realtime import wire_json
 from messaging.realtime.namespace import ChatNamespace
 from messaging.realtime.protocol import ChatServer
 
 
 def build_server() -> ChatServer:
-    """The process's Socket.IO server, with Redis fan-out when REDIS_URL is set."""
+    """The process's Socket.IO server, with fan-out through the Channels layer when REDIS_URL is set."""
     origins = settings.CORS_ALLOWED_ORIGINS
-    manager: FanoutManager = FanoutManager()
-    if settings.REDIS_URL:
-        manager = BoundedRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
+    manager = ChannelLayerManager() if settings.REDIS_URL else FanoutManager()
     server = ChatServer(
         async_mode="asgi",
         client_manager=manager,
