@@ -18,9 +18,11 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 SQLITE_PYTEST_ARGS ?= $(addprefix --deselect ,chatbackend/tests/test_demo_client.py messaging/tests/test_soak.py \
 	chatbackend/tests/test_schemathesis.py messaging/tests/test_shutdown.py chatbackend/tests/test_faults.py \
 	chatbackend/tests/test_install.py chatbackend/tests/test_make_run.py)
-# The server of `make run`. A listen backlog of 2048 (daphne's default is 50, which drops connections in a
-# reconnect burst).
-SERVE = $(BIN)/daphne -v 0 -e tcp:port=$(PORT):interface=0.0.0.0:backlog=2048 chatbackend.asgi:application
+# The server of `make run`, chosen by the benchmark (bench/README.md): uvicorn on uvloop and httptools, websocket
+# deflate off (it costs 3-4x per message), no access log (it would print `?token=` JWTs), a listen backlog of 2048
+# for reconnect bursts. `manage.py runserver` serves with daphne through Channels.
+SERVE = $(BIN)/uvicorn chatbackend.asgi:application --host 0.0.0.0 --port $(PORT) --loop uvloop --http httptools \
+	--ws websockets-sansio --ws-per-message-deflate false --no-access-log --log-level warning --backlog 2048
 
 # Each stamp is written only once its install succeeded: a failed install is retried by the next make.
 STAMP_RUN := $(VENV)/.installed-run
@@ -87,8 +89,9 @@ pytest: pytest-mysql pytest-sqlite
 
 test: lint typecheck pytest
 
-# The benchmark's short run (under 5 minutes): prints the results table, see bench/README.md. It needs MySQL and
-# Redis like `make test`; BENCH_ARGS=--long runs the long version (10,000 idle connections, uvicorn too).
+# The benchmark's short run (about 6 minutes on a quiet machine): the original Node stack, bare python-socketio and
+# this project side by side, then idle connections and history; see bench/README.md. It needs MySQL and Redis like
+# `make test`; BENCH_ARGS=--long runs the long version (longer windows, 10,000 idle connections, daphne too).
 bench: install
 	@scripts/pip-install.sh $(VENV) bench/requirements.txt
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

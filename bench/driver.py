@@ -16,9 +16,11 @@ def ws_url(http_url: str) -> str:
     return http_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
 
 
-async def run_generator(config: dict[str, Any], on_mark: MarkHandler | None = None) -> dict[str, Any]:
-    """Run one load generator with `config`; call `on_mark` at each phase mark (the generator waits on those
-    marked `wait` until it returns). Returns the generator's result, with its levels and marks."""
+async def run_generator(
+    config: dict[str, Any], on_mark: MarkHandler | None = None, *, script: str = "loadgen.mjs"
+) -> dict[str, Any]:
+    """Run one load generator (`script` in bench/) with `config`; call `on_mark` at each phase mark (the generator
+    waits on those marked `wait` until it returns). Returns the generator's result, with its levels and marks."""
     config = {"maxSeconds": 300, "connectConcurrency": 100, "connectTimeoutMs": 20_000, **config}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, dir="/tmp") as file:
         json.dump(config, file)
@@ -27,7 +29,7 @@ async def run_generator(config: dict[str, Any], on_mark: MarkHandler | None = No
         "-c",
         str(GENERATOR_CORE),
         "node",
-        str(BASE_DIR / "bench" / "loadgen.mjs"),
+        str(BASE_DIR / "bench" / script),
         file.name,
         cwd=BASE_DIR,
         stdin=asyncio.subprocess.PIPE,

@@ -120,15 +120,20 @@ async def _bounded(calls: list[Any], limit: int) -> list[Any]:
 
 async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    for attempt in range(3):  # a transient refusal under a connect burst is retried, never looped on
+    # A transient refusal (a connect burst, or 503 when the shared database is out of connections) is retried a
+    # few times, never looped on.
+    for attempt in range(5):
         try:
             async with session.post(url, json=body, headers=headers) as response:
                 payload: dict[str, Any] = await response.json()
+                if response.status == 503 and attempt < 4:
+                    await asyncio.sleep(1 + attempt)
+                    continue
                 if response.status >= 300:
                     raise RuntimeError(f"POST {url} -> {response.status}: {payload}")
                 return payload
         except aiohttp.ClientConnectionError:
-            if attempt == 2:
+            if attempt == 4:
                 raise
             await asyncio.sleep(0.5)
     raise AssertionError("unreachable")

@@ -1,7 +1,9 @@
-"""`make bench`: run the scenarios against the real server and the bare baseline, print one table row each.
+"""`make bench`: the peer comparison (the original Node stack, bare python-socketio and this project, bench/peers.py),
+then the other scenarios against the real server and the bare baseline, one table row each.
 
-python -m bench.run [--long] [--rounds N] [--scenarios 1,2,3,4,5,6] [--compare-uvicorn]
-The runner pins itself and the load generator to core 1 and every server under test to core 0.
+python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5,6] [--compare-uvicorn]
+`make bench` runs p (the peers), 3 (idle, this project and the bare framework) and 4 (history). The runner pins
+itself and the load generator to core 1 and every server under test to core 0.
 """
 
 import argparse
@@ -15,13 +17,14 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import fixtures, rooms, scaleout, scenarios
+from bench import fixtures, peers, rooms, scaleout, scenarios
 from bench.driver import GENERATOR_CORE
 from bench.report import Row, table
 from bench.scenarios import FANOUT_ROOM_SIZE, FANOUT_ROOMS, WRITE_ROOMS, Options
 from bench.servers import BASE_DIR, BASELINE_APP, REAL_APP, BenchServer, raise_nofile
 
 RESULTS = BASE_DIR / "bench" / "results"
+PEER_TABLE: list[str] = []  # the peer comparison's table, when run
 HISTORY_SIZES = [10_000, 1_000_000]
 
 
@@ -44,16 +47,33 @@ async def population_for(server: BenchServer) -> fixtures.Population:
 async def main(args: argparse.Namespace) -> list[Row]:
     options = Options(long=args.long, rounds=args.rounds)
     if args.long:
+        options.idle_rounds = args.rounds
         options.idle_connections, options.history_requests, options.measure_ms = 10_050, 2_000, 5_000
         options.warm_ms = 1_000
     if args.idle_connections:
         options.idle_connections = args.idle_connections + 50  # plus the 50 warm-up connections
-    chosen = {int(s) for s in args.scenarios.split(",")}
+    chosen = {int(s) for s in args.scenarios.split(",") if s != "p"}
     rows: list[Row] = []
     started = time.monotonic()
+    if "p" in args.scenarios.split(","):
+        print(f"[{time.monotonic() - started:.0f}s] peers: original, bare python-socketio, this project")
+        peer_args = argparse.Namespace(
+            targets="original,bare,project",
+            scenarios="fanout,write",
+            rounds=args.rounds,
+            asgi=peers.RUN_ASGI,
+            real_asgi=peers.RUN_ASGI,
+            before="",
+            before_env="",
+            cost=False,
+            profile="",
+            measure_ms=3_000 if args.long else 1_500,
+        )
+        PEER_TABLE.append(await peers.run(peer_args))
+        print(f"\n{PEER_TABLE[-1]}\n", flush=True)  # shown at once: the scenarios after it take minutes
     fixtures.prepare_database()
     history_rooms = fixtures.seed_history(HISTORY_SIZES) if 4 in chosen else {}
-    asgi_servers = ["daphne", "uvicorn"] if args.compare_uvicorn or args.long else ["daphne"]
+    asgi_servers = ["daphne", "uvicorn"] if args.compare_uvicorn or args.long else [peers.RUN_ASGI]
     population: fixtures.Population | None = None
     for asgi in asgi_servers:
         print(f"[{time.monotonic() - started:.0f}s] servers under {asgi}")
@@ -65,16 +85,16 @@ async def main(args: argparse.Namespace) -> list[Row]:
             print(f"[{time.monotonic() - started:.0f}s] {len(population.tokens)} users registered")
             if 1 in chosen:
                 rows += await scenarios.fanout(options, real, bare, population, asgi)
-            if asgi == "daphne" and 2 in chosen:
+            if asgi == asgi_servers[0] and 2 in chosen:
                 rows += await scenarios.write_heavy(options, real, population)
-            if asgi == "daphne" and 4 in chosen:
+            if asgi == asgi_servers[0] and 4 in chosen:
                 rows += await scenarios.history(options, real, population, history_rooms)
         if 3 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] idle connections under {asgi}")
-            rows += await scenarios.idle(options, population, asgi)
-            if args.long:
-                rows += await scenarios.idle(options, population, asgi, app=BASELINE_APP)
-        if asgi == "daphne" and 5 in chosen:
+            real_idle = await scenarios.idle(options, population, asgi)
+            bare_idle = await scenarios.idle(options, population, asgi, app=BASELINE_APP)
+            rows += [*real_idle, *bare_idle, scenarios.idle_against_bare(real_idle[0], bare_idle[0], asgi)]
+        if asgi == asgi_servers[0] and 5 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] scale-out")
             rows += await scaleout.scale_out(options, population, asgi)
         if asgi == "daphne" and 6 in chosen:
@@ -88,7 +108,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="10,000 idle connections, 5 s windows, uvicorn too")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (medians need at least 3)")
-    parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="which scenarios, e.g. 1,3")
+    parser.add_argument("--scenarios", default="p,3,4", help="which scenarios, e.g. p,1,3 (p: the peers)")
     parser.add_argument("--compare-uvicorn", action="store_true", help="repeat fan-out and idle under uvicorn")
     parser.add_argument("--idle-connections", type=int, default=0, help="idle connections held (short: 1,950)")
     args = parser.parse_args()
@@ -99,7 +119,7 @@ def cli() -> None:
     rows = asyncio.run(main(args))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True)
     summary = f"{when}, commit {commit.stdout.strip()}, {'long' if args.long else 'short'} run, {header}"
-    output = f"{summary}\n\n{table(rows)}\n"
+    output = f"{summary}\n\n" + "".join(f"{text}\n\n" for text in PEER_TABLE) + f"{table(rows)}\n"
     print("\n" + output)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.md").write_text(output)

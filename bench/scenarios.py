@@ -20,6 +20,7 @@ WRITE_ROOMS = 200
 class Options:
     long: bool = False
     rounds: int = 3
+    idle_rounds: int = 1  # each round starts a fresh server and holds every connection: the long run does 3
     idle_connections: int = 2_000
     history_requests: int = 300
     write_rate: int = 12_000  # sends/s offered in the write-heavy scenario
@@ -171,7 +172,7 @@ async def idle(options: Options, population: Population, asgi: str, app: str = R
     ]
     warm = 50
     per_conn, rates, held = [], [], []
-    for _ in range(options.rounds):
+    for _ in range(options.idle_rounds):
         with BenchServer(app=app, asgi=asgi, env=fixtures.server_env(), core=0, label=f"idle-{label}") as server:
             rss: dict[str, int] = {}
 
@@ -195,6 +196,20 @@ async def idle(options: Options, population: Population, asgi: str, app: str = R
             rounds={"kbPerConn": per_conn, "connectsPerSec": rates, "held": held},
         )
     ]
+
+
+def idle_against_bare(real: Row, bare: Row, asgi: str) -> Row:
+    """Memory per idle connection of this project against the bare framework's under the same server."""
+    mine, theirs = median(real.rounds["kbPerConn"]), median(bare.rounds["kbPerConn"])
+    ratio = mine / theirs if theirs else float("nan")
+    return Row(
+        scenario=f"3. idle memory per connection against the bare framework ({asgi})",
+        measured=f"{mine:.1f} KB/conn",
+        baseline=f"{theirs:.1f} KB/conn",
+        ratio=f"{ratio:.2f}x",
+        target="<= 1.10x the bare framework",
+        verdict=verdict(ratio <= 1.10, f"{ratio:.2f}x"),
+    )
 
 
 def _history_latencies(url: str, token: str, room_id: int, requests: int) -> list[float]:

@@ -27,6 +27,25 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def _children(pid: int) -> list[int]:
+    """The live descendants of a process, from the parent pid field of every /proc/<pid>/stat."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [child for child, ppid in parents.items() if ppid == parent]
+        found += kids
+        frontier += kids
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -75,8 +94,11 @@ class BenchRedis:
 class BenchServer:
     """One server process pinned to `core` with `taskset`, serving `app` on a loopback port."""
 
-    def __init__(self, *, app: str, asgi: str, env: dict[str, str], core: int, label: str) -> None:
+    def __init__(
+        self, *, app: str, asgi: str, env: dict[str, str], core: int, label: str, cwd: Path = BASE_DIR
+    ) -> None:
         self.app = app
+        self.cwd = cwd
         self.asgi = asgi
         self.core = core
         self.label = label
@@ -98,12 +120,26 @@ class BenchServer:
                 str(self.port),
                 "--backlog",
                 "2048",
+                # as `make run` starts it (SERVE in the Makefile)
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--ws",
+                "websockets-sansio",
                 "--ws-per-message-deflate",
                 "false",
                 "--no-access-log",
                 "--log-level",
                 "warning",
             ]
+        elif self.asgi == "granian":
+            server = ["-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(self.port)]
+            server += ["--loop", "uvloop", "--backlog", "2048", "--log-level", "warning", self.app]
+        elif self.asgi == "hypercorn":
+            server = ["-m", "hypercorn", "--bind", f"127.0.0.1:{self.port}", "--backlog", "2048", self.app]
+        elif self.asgi == "node":  # the original stack (bench/peers/original.mjs): `app` is its script
+            return ["taskset", "-c", str(self.core), "node", self.app]
         else:  # daphne's default listen backlog of 50 drops connects in a burst (FINDINGS.md)
             server = ["-m", "daphne", "-e", f"tcp:port={self.port}:interface=127.0.0.1:backlog=2048", self.app]
         return ["taskset", "-c", str(self.core), sys.executable, *server]
@@ -112,7 +148,7 @@ class BenchServer:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the life of the process
         # taskset execs the server, so the pid is the server's; the raised descriptor limit is inherited.
-        self.process = subprocess.Popen(self.command(), cwd=BASE_DIR, env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen(self.command(), cwd=self.cwd, env=self.env, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
         while time.monotonic() < deadline:
@@ -139,10 +175,17 @@ class BenchServer:
         raise RuntimeError("no VmRSS")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (fields 14 and 15 of /proc/<pid>/stat)."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        """User + system CPU time of the server so far (fields 14 and 15 of /proc/<pid>/stat), with that of its
+        live child processes (granian serves from worker processes)."""
+        total = 0
+        for pid in [self.pid, *_children(self.pid)]:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
 
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -21,10 +21,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import socketio
 from channels.layers import get_channel_layer
 
 from chatbackend.channels_relay import CONTROL_GROUP, emit_messages, group_name, unpacked
+from chatbackend.fanout import FanoutManager
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ READY_TIMEOUT_S = 3.0  # how long the first connections wait for the manager's o
 RESYNC_INTERVAL_S = 1.0  # subscriptions that failed (Redis away) are retried this often
 
 
-class ChannelLayerManager(socketio.AsyncManager):
+class ChannelLayerManager(FanoutManager):
     """Client manager for `socketio.AsyncServer(client_manager=...)` relaying through a Channels layer."""
 
     name = "channels"

@@ -100,7 +100,7 @@ def signing_key(secret: str, *, key_file: Path, production: bool) -> str:
     return key
 
 
-def logging_config(*, log_format: str, level: str, access_level: str) -> dict[str, Any]:
+def logging_config(*, log_format: str, level: str, access_level: str, event_level: str) -> dict[str, Any]:
     """LOGGING: plain lines, or one JSON object per line ("json"), each with the request or connection id."""
     return {
         "version": 1,
@@ -129,9 +129,10 @@ def logging_config(*, log_format: str, level: str, access_level: str) -> dict[st
         "loggers": {
             "django.server": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
-            # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
+            # One line per HTTP request, per Socket.IO connect, disconnect and refused event; ACCESS_LOG_LEVEL=WARNING
+            # keeps only server errors. Events that went well are DEBUG lines: EVENT_LOG_LEVEL=DEBUG logs them too.
             "chatbackend.access": {"level": access_level},
-            "chatbackend.events": {"level": access_level},
+            "chatbackend.events": {"level": event_level},
             "channels_redis.pubsub": {"filters": ["repeats"]},
         },
     }

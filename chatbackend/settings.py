@@ -226,6 +226,8 @@ CHAT = {
     # Group commit of socket sends: a batch is written once its oldest send waited this long, or once it is full.
     "BATCH_MAX_DELAY_MS": env.float("BATCH_MAX_DELAY_MS", default=2.0),
     "BATCH_MAX_SIZE": env.int("BATCH_MAX_SIZE", default=200),
+    # How soon the interpreter hands over from a busy event loop to a DB thread whose statement returned.
+    "GIL_SWITCH_INTERVAL_MS": env.float("GIL_SWITCH_INTERVAL_MS", default=1.0),
     "TYPING_TIMEOUT_MS": env.int("TYPING_TIMEOUT_MS", default=5000),
     # Presence: each process refreshes its heartbeat; a process silent for PRESENCE_TTL_MS is reaped.
     "PRESENCE_HEARTBEAT_MS": env.int("PRESENCE_HEARTBEAT_MS", default=2000),
@@ -281,8 +283,10 @@ DB_WAIT_SECONDS = env.int("DB_WAIT_SECONDS", default=60)
 # Logging: plain lines, or one JSON object per line with LOG_FORMAT=json; every line carries `request_id`, the id
 # of the HTTP request (X-Request-ID) or Socket.IO connection (sid) being served, "-" outside of both.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+_ACCESS_LOG_LEVEL = env.str("ACCESS_LOG_LEVEL", default="INFO")
 LOGGING = logging_config(
     log_format=LOG_FORMAT,
     level=env.str("LOG_LEVEL", default="INFO"),
-    access_level=env.str("ACCESS_LOG_LEVEL", default="INFO"),
+    access_level=_ACCESS_LOG_LEVEL,
+    event_level=env.str("EVENT_LOG_LEVEL", default=_ACCESS_LOG_LEVEL),
 )

@@ -16,7 +16,7 @@ from chatbackend.errors import ValidationFailed
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Lone UTF-16 surrogates: JSON may carry them ("\ud800"), but no UTF-8 encoding exists, so the database and
 # the password hasher would fail on them with a 500.
-_SURROGATES = re.compile(r"[\ud800-\udfff]")
+SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 # Ids are positive BIGINTs, in JSON, URLs, query strings and cursors alike.
 MAX_ID = 2**63 - 1
@@ -116,7 +116,7 @@ class StrictCharField(serializers.Field):
             self.fail("invalid")
         if self.max_length is not None and len(data) > self.max_length:
             self.fail("too_long", max_length=self.max_length)
-        if _SURROGATES.search(data):
+        if SURROGATES.search(data):
             self.fail("not_unicode")
         return data
 

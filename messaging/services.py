@@ -11,9 +11,11 @@ whoever sent it.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from chatbackend.db import any_row, values_table
@@ -39,6 +41,7 @@ class SendDraft:
     room_id: int
     content: str
     client_msg_id: str | None
+    member: bool = False  # the sender's membership was decided at subscription: no query with the batch
 
     @property
     def retry_key(self) -> RetryKey | None:
@@ -61,8 +64,15 @@ class SendResult:
         return self.message, self.created
 
 
-def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:
-    """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed."""
+def prepare_send(
+    *, sender: User, room_id: int, content: str, client_msg_id: str | None = None, member: bool = False
+) -> SendDraft:
+    """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed.
+
+    `member`: the caller holds the sender's membership of the room, decided when its connection subscribed and
+    revoked by unsubscribing it when the membership ends; then the batch does not query it again. A send checked
+    this way just before a removal commits may still be stored, as with a check-then-insert: one batch at most.
+    """
     check_room_id(room_id)
     fields = FieldErrors()
     cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
@@ -71,7 +81,7 @@ def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str
     fields.raise_any()
     assert cleaned is not None
     content = cleaned
-    return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
+    return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id, member=member)
 
 
 def _clean_client_msg_id(client_msg_id: str) -> str:
@@ -155,7 +165,9 @@ def _store_alone(draft: SendDraft) -> SendResult:
 def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, count_rate: bool) -> None:
     """Settle every draft into `results` (in a transaction). A few queries per batch, however large it is."""
     next_seq = lock_message_seqs(draft.room_id for draft in drafts)  # also: which rooms exist
-    members = members_among((draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq)
+    members = members_among(
+        (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
+    )
     earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
     first_with_key: dict[RetryKey, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first send with the same retry key)
@@ -164,7 +176,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         key = draft.retry_key
         if draft.room_id not in next_seq:
             results[index] = SendResult(error=RoomNotFound())
-        elif (draft.room_id, draft.sender_id) not in members:
+        elif not draft.member and (draft.room_id, draft.sender_id) not in members:
             results[index] = SendResult(error=NotRoomMember())
         elif key is not None and key in earlier:
             results[index] = SendResult(message=earlier[key])
@@ -182,6 +194,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         to_store = [index for index, refusal in zip(to_store, refusals, strict=True) if refusal is None]
 
     messages = []
+    now = timezone.now()
     for index in to_store:
         draft = drafts[index]
         next_seq[draft.room_id] += 1
@@ -192,13 +205,13 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
                 content=draft.content,
                 client_msg_id=draft.client_msg_id,
                 seq=next_seq[draft.room_id],
+                created_at=now,
+                reactions={},
             )
         )
     if messages:
         # One multi-row INSERT: its rows get ascending ids in this order, so ids rise with positions in a room.
-        Message.objects.bulk_create(messages)
-        if not connection.features.can_return_rows_from_bulk_insert:
-            _read_back_ids(messages)  # MySQL 8: no RETURNING
+        _insert(messages)
         newest: dict[int, tuple[int, int]] = {}
         read_to: dict[tuple[int, int], tuple[int, int]] = {}
         for message in messages:
@@ -214,6 +227,33 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         settled = results[first]
         assert settled is not None
         results[index] = SendResult(message=settled.message, error=settled.error)
+
+
+def _insert(messages: list[Message]) -> None:
+    """INSERT the new messages in one statement, in SQL: `bulk_create` compiled it for longer than the database
+    took to run it, on every batch. Ids come back with RETURNING (MariaDB, SQLite) or are read back (MySQL 8)."""
+    columns = ("room_id", "sender_id", "content", "created_at", "client_msg_id", "seq", "reactions")
+    created_at = connection.ops.adapt_datetimefield_value(messages[0].created_at)
+    params: list[Any] = []
+    for message in messages:
+        params += [message.room_id, message.sender_id, message.content, created_at, message.client_msg_id]
+        params += [message.seq, "{}"]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    returning = connection.features.can_return_rows_from_bulk_insert
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES {', '.join([row] * len(messages))}"
+            + (" RETURNING id" if returning else ""),
+            params,
+        )
+        if returning:
+            for message, (message_id,) in zip(messages, cursor.fetchall(), strict=True):
+                message.id = int(message_id)
+    if not returning:
+        _read_back_ids(messages)  # MySQL 8: no RETURNING
+    for message in messages:  # as bulk_create leaves them: stored rows
+        message._state.adding = False
+        message._state.db = connection.alias
 
 
 def _publish_new(messages: list[Message]) -> None:

@@ -16,7 +16,10 @@ from tests.support.socketio_client import connected
 
 @pytest.fixture
 def json_logging_server(test_database_url: str) -> Iterator[ServerProcess]:
-    server = ServerProcess(database_url=test_database_url, env={**SERVER_ENV, "REDIS_URL": "", "LOG_FORMAT": "json"})
+    server = ServerProcess(
+        database_url=test_database_url,
+        env={**SERVER_ENV, "REDIS_URL": "", "LOG_FORMAT": "json", "EVENT_LOG_LEVEL": "DEBUG"},
+    )
     server.start()
     yield server
     server.stop()

@@ -1,12 +1,14 @@
 """Socket.IO: the namespace with every client event of the contract, connection lifecycle, presence and typing.
 
-Each handler reads its payload with the serializers the REST API uses, calls one service on the DB pool (which
-sends the events the service published once it returns), and returns the ack. Failures are raised;
-messaging/realtime/protocol.py turns them into `{ok: false, error}` (or the `error` event) in one place.
+Each handler checks its payload against its definition in messaging/realtime/payloads.py (plain code: no DRF on
+the socket path), calls the same service as its REST twin on the DB pool (which sends the events the service
+published once it returns), and returns the ack. Failures are raised; messaging/realtime/protocol.py turns them
+into `{ok: false, error}` (or the `error` event) in one place.
 """
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
@@ -17,27 +19,20 @@ from django.conf import settings
 from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
 from chatbackend import metrics
-from chatbackend.channels_manager import ChannelLayerManager
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, ShuttingDown
 from chatbackend.events import room_channel, room_id_of_channel, user_channel
 from chatbackend.exception_handler import as_chat_error
 from chatbackend.logcontext import bind_request_id
+from chatbackend.payloads import parse_payload
 from chatbackend.shutdown import GracefulShutdown
-from chatbackend.validation import parse
 from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.realtime.protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
+from messaging.realtime.payloads import JoinRoom, LeaveRoom, MarkRead, SendMessage, Typing
+from messaging.realtime.protocol import chat_event, event_logger, refusal, token_from_handshake
 from messaging.realtime.writer import MessageWriter
-from messaging.serializers import (
-    JoinRoomIn,
-    LeaveRoomIn,
-    RoomMarkReadIn,
-    SendMessageIn,
-    TypingIn,
-    message_json,
-)
+from messaging.serializers import message_json
 from presence.heartbeat import ProcessPresence
 from presence.services import isoformat
 from rooms import access
@@ -57,6 +52,8 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._typing_timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.presence = ProcessPresence(announce=self._announce_status, subscribed_room_ids=self._subscribed_room_ids)
+        # One User instance per user for all its connections (a frontend opens several), not one per session.
+        self._users: weakref.WeakValueDictionary[int, User] = weakref.WeakValueDictionary()
         # Group commit of this process's sends: its task starts with the first send, closed by the drain.
         self._message_writer = MessageWriter(
             max_delay_ms=settings.CHAT["BATCH_MAX_DELAY_MS"], max_size=settings.CHAT["BATCH_MAX_SIZE"]
@@ -70,6 +67,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         if self.shutdown.draining:
             raise refusal(ShuttingDown())
         user, expires_at = await self._authenticate(environ, auth)
+        user = self._share(user)
         try:
             if await self.presence.start():
                 self.shutdown.install(self._close_all_connections)
@@ -114,17 +112,17 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_join_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(JoinRoomIn, data)
+        payload = parse_payload(JoinRoom, data)
         session = await self.get_session(sid)
         user = session["user"]
-        room = await db(rooms_services.subscribe)(user=user, room_id=payload["roomId"])
+        room = await db(rooms_services.subscribe)(user=user, room_id=payload.roomId)
         await self.enter_room(sid, room_channel(room.id))
         ack: dict[str, Any] = {"room": RoomOut(room).data}
-        if payload["after"] is not None:
+        if payload.after is not None:
             # Subscribed first, then read: a message stored meanwhile may come both ways (clients dedupe by
             # id), but none falls between the two.
             page = await db(messaging_selectors.history_page)(
-                user=user, room_id=room.id, after=payload["after"], limit=settings.CHAT["HISTORY_MAX_LIMIT"]
+                user=user, room_id=room.id, after=payload.after, limit=settings.CHAT["HISTORY_MAX_LIMIT"]
             )
             ack["messages"] = [message_json(message) for message in page.messages]
             ack["nextCursor"] = page.next_cursor
@@ -132,10 +130,10 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_leave_room(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(LeaveRoomIn, data)
+        payload = parse_payload(LeaveRoom, data)
         session = await self.get_session(sid)
-        room_id = payload["roomId"]
-        if payload["leave"]:  # ends the membership; the service unsubscribes every connection of the user
+        room_id = payload.roomId
+        if payload.leave:  # ends the membership; the service unsubscribes every connection of the user
             await db(rooms_services.leave_room)(user=session["user"], room_id=room_id)
         if (sid, room_id) in self._typing_timers:
             await self._stop_typing(sid, session["user"].id, room_id)
@@ -144,48 +142,65 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     @chat_event
     async def on_mark_read(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(RoomMarkReadIn, data)
+        payload = parse_payload(MarkRead, data)
         session = await self.get_session(sid)
         position = await db(changes.mark_read)(
-            user=session["user"], room_id=payload["roomId"], message_id=payload["messageId"]
+            user=session["user"], room_id=payload.roomId, message_id=payload.messageId
         )
-        return {"roomId": payload["roomId"], "lastReadMessageId": position}
+        return {"roomId": payload.roomId, "lastReadMessageId": position}
 
     @chat_event
     async def on_send_message(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(SendMessageIn, data)
+        payload = parse_payload(SendMessage, data)
         session = await self.get_session(sid)
         draft = messaging_services.prepare_send(
             sender=session["user"],
-            room_id=payload["roomId"],
-            content=payload["content"],
-            client_msg_id=payload["clientMsgId"],
+            room_id=payload.roomId,
+            content=payload.content,
+            client_msg_id=payload.clientMsgId,
+            # Membership is decided once per subscription: join_room checked it, and every way a membership ends
+            # takes the user's connections out of the room as it commits (rooms.services.end_membership). A
+            # connection not subscribed to the room has it checked in the database with the batch.
+            member=self._subscribed(sid, payload.roomId),
         )
         message, _ = await self._message_writer.send(draft)  # committed and delivered with its batch
         return {"message": message_json(message)}
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
-        payload = parse(TypingIn, data)
+        payload = parse_payload(Typing, data)
         session = await self.get_session(sid)
         user: User = session["user"]
-        room_id = payload["roomId"]
-        await access.arequire_member(user=user, room_id=room_id, subscribed=room_channel(room_id) in self.rooms(sid))
+        room_id = payload.roomId
+        await access.arequire_member(user=user, room_id=room_id, subscribed=self._subscribed(sid, room_id))
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
             timer.cancel()
-        if payload["isTyping"]:
+        if payload.isTyping:
             timeout = settings.CHAT["TYPING_TIMEOUT_MS"] / 1000
             self._typing_timers[(sid, room_id)] = asyncio.get_running_loop().call_later(
                 timeout, lambda: self._spawn(self._stop_typing(sid, user.id, room_id))
             )
         await self.emit(
             "typing",
-            {"roomId": room_id, "userId": user.id, "isTyping": payload["isTyping"]},
+            {"roomId": room_id, "userId": user.id, "isTyping": payload.isTyping},
             to=room_channel(room_id),
             skip_sid=sid,
         )
         return {}
+
+    def _share(self, fresh: User) -> User:
+        """The user's instance held by this process's sessions, refreshed with what the handshake just read."""
+        held = self._users.get(fresh.id)
+        if held is None:
+            self._users[fresh.id] = fresh
+            return fresh
+        held.__dict__.update(fresh.__dict__)  # every connection of the user sees the newest profile
+        return held
+
+    def _subscribed(self, sid: str, room_id: int) -> bool:
+        """Whether this connection is in the room's live events (one lookup; `rooms(sid)` scans every room)."""
+        return sid in self.server.manager.rooms.get(self.namespace, {}).get(room_channel(room_id), ())
 
     # Presence and typing bookkeeping
 
@@ -225,19 +240,3 @@ class ChatNamespace(socketio.AsyncNamespace):
         task = asyncio.ensure_future(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-def build_server() -> ChatServer:
-    """The process's Socket.IO server, with fan-out through the Channels layer when REDIS_URL is set."""
-    origins = settings.CORS_ALLOWED_ORIGINS
-    manager = ChannelLayerManager() if settings.REDIS_URL else None
-    server = ChatServer(
-        async_mode="asgi",
-        client_manager=manager,
-        cors_allowed_origins="*" if settings.CORS_ALLOW_ALL_ORIGINS else (list(origins) or None),
-        max_http_buffer_size=settings.CHAT["SOCKETIO_MAX_PAYLOAD_BYTES"],
-        # One connection's events run in order (a user's messages are stored in the order sent).
-        async_handlers=False,
-    )
-    server.register_namespace(ChatNamespace("/"))
-    return server

@@ -6,6 +6,7 @@ handler parses, a message from `message_json`, a member from `member_event`. A t
 event handled by the namespace is listed here.
 """
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,9 +18,9 @@ from django.shortcuts import render
 
 from accounts.models import User
 from chatbackend.errors import ChatError
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField
 from messaging.models import Message
-from messaging.serializers import JoinRoomIn, LeaveRoomIn, RoomMarkReadIn, SendMessageIn, TypingIn, message_json
+from messaging.realtime.payloads import JoinRoom, LeaveRoom, MarkRead, SendMessage, Typing
+from messaging.serializers import message_json
 from rooms.models import RoomMember
 from rooms.serializers import member_event
 
@@ -34,13 +35,13 @@ class PayloadField:
 def payload_fields(definition: Any) -> list[PayloadField]:
     """The fields of a client event's payload definition, in order (a room id first).
 
-    The one place that reads payload definitions (DRF serializers with the strict fields of
-    chatbackend.validation): another kind of definition needs only this function to change.
+    The one place that reads payload definitions (the dataclasses of messaging/realtime/payloads.py, whose fields
+    say their JSON type through chatbackend.payloads): another kind of definition needs only this function to change.
     """
-    json_types = {StrictIdField: "int", StrictCharField: "string", StrictBooleanField: "boolean"}
+    json_types = {"integer": "int", "string": "string", "boolean": "boolean"}
     fields = [
-        PayloadField(name, json_types.get(type(declared), type(declared).__name__), bool(declared.required))
-        for name, declared in definition().fields.items()
+        PayloadField(item.name, json_types[item.metadata["json"]], item.default is dataclasses.MISSING)
+        for item in dataclasses.fields(definition)
     ]
     return sorted(fields, key=lambda payload_field: payload_field.name != "roomId")
 
@@ -105,7 +106,7 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "join_room",
         "client → server",
-        JoinRoomIn,
+        JoinRoom,
         "Subscribe this connection to a room. A public room makes the caller a member; a private room needs prior "
         "membership (join it by invite code over REST first). With `after` (the last message id the client has), "
         "the ack also brings what was missed: up to {HISTORY_MAX_LIMIT} messages oldest first, and a `nextCursor` for "
@@ -118,7 +119,7 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "leave_room",
         "client → server",
-        LeaveRoomIn,
+        LeaveRoom,
         "Unsubscribe this connection from a room; the membership stays, unless `leave: true`, which also ends the "
         "membership (like POST /api/rooms/:roomId/leave: every connection of the user leaves, the room gets "
         "member_left, and the last owner hands ownership on). Clears the caller's typing there.",
@@ -129,7 +130,7 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "send_message",
         "client → server",
-        SendMessageIn,
+        SendMessage,
         "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
         "clientMsgId returns the first message and stores nothing new.",
         "{ok: true, message: {message}}",
@@ -143,7 +144,7 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "typing",
         "client → server",
-        TypingIn,
+        Typing,
         "Tell the room's other connections that the caller is (or stopped) typing; cleared automatically after "
         "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect.",
         "{ok: true}",
@@ -153,7 +154,7 @@ EVENTS: tuple[Event, ...] = (
     Event(
         "mark_read",
         "client → server",
-        RoomMarkReadIn,
+        MarkRead,
         "Mark the room read up to this message (the read position only moves forward); co-members get "
         "read_receipt. REST twin: POST /api/rooms/:roomId/read.",
         "{ok: true, roomId, lastReadMessageId}",

@@ -137,6 +137,9 @@ def test_a_removed_or_banned_member_s_connections_leave_the_room_at_once(live_se
         reason = "removed" if action == "remove" else "banned"
         notice = await target.wait_for("member_left")
         assert notice == {"roomId": room.id, "userId": member.id, "reason": reason}
+        # The subscription held the membership for sends; unsubscribed, the next send is checked and refused.
+        refused = await target.call("send_message", {"roomId": room.id, "content": "still in?"})
+        assert refused["ok"] is False and refused["error"]["code"] == "not_room_member"
         await moderator.wait_for("member_left")
         await moderator.call("send_message", {"roomId": room.id, "content": "you are out"})
         await still_silent(target, "receive_message")

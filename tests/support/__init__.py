@@ -82,7 +82,8 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """A real server (daphne by default, or uvicorn) serving chatbackend.asgi on a loopback port."""
+    """A real server (daphne by default, uvicorn, or `manage.py runserver`) serving chatbackend.asgi on a loopback
+    port."""
 
     def __init__(self, *, database_url: str, env: dict[str, str] | None = None, server: str | None = None) -> None:
         self.port = free_port()
@@ -107,6 +108,8 @@ class ServerProcess:
                 "false",
                 "--no-access-log",
             ]
+        if self.server == "runserver":  # Django's development server: daphne, through Channels
+            return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
         # -v 0: no access log of daphne's own beside the application's line per request (as `make run`).
         return [
             sys.executable,
