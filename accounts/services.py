@@ -69,3 +69,9 @@ def refresh_access_token(*, refresh_token: str) -> str:
 
 def mark_last_seen(*, user_id: int, when: datetime) -> None:
     User.objects.filter(id=user_id).update(last_seen=when)
+
+
+def deactivate_user(*, user: User) -> None:
+    """Switch the account off: it can no longer sign in, and its tokens are refused from then on."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])

@@ -1,4 +1,5 @@
-"""What room owners and admins do: rename, rotate the invite code, change roles, remove, ban and unban.
+"""What room owners and admins do: rename, rotate the invite code, change roles, remove, ban and unban (and site
+staff, from the Django admin, remove and ban in any room).
 
 Rank decides who may act on whom: owner > admin > member, and an actor only acts on lower ranks. Direct-message
 rooms have no moderators: every action here refuses them with `direct_room`.
@@ -14,7 +15,7 @@ from messaging.delivery import publish_on_commit, room_channel
 from rooms.models import Room, RoomBan, RoomMember, new_invite_code
 from rooms.selectors import get_room
 from rooms.serializers import RoomOut, member_event
-from rooms.services import end_membership, locked_room, require_role
+from rooms.services import end_membership, locked_room, require_role, require_staff
 
 MODERATORS = (RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
 
@@ -100,16 +101,53 @@ def ban_member(*, actor: User, room_id: int, user_id: int) -> RoomBan:
     with transaction.atomic():
         locked_room(room.id)
         target = _target(room, require_role(actor, room, *MODERATORS), user_id)
-        ban = RoomBan.objects.filter(room=room, user_id=user_id).first()
-        if ban is None:
-            try:
-                with transaction.atomic():
-                    ban = RoomBan.objects.create(room=room, user_id=user_id, banned_by=actor)
-            except IntegrityError:  # only under the room lock, so not expected; stay idempotent anyway
-                ban = RoomBan.objects.get(room=room, user_id=user_id)
-        if target is not None:
-            end_membership(target, reason="banned")
+        return _ban(room, user_id=user_id, banned_by=actor, membership=target)
+
+
+def _ban(room: Room, *, user_id: int, banned_by: User, membership: RoomMember | None) -> RoomBan:
+    """Store the ban (once) and end the membership, in the caller's transaction holding the room lock."""
+    ban = RoomBan.objects.filter(room=room, user_id=user_id).first()
+    if ban is None:
+        try:
+            with transaction.atomic():
+                ban = RoomBan.objects.create(room=room, user_id=user_id, banned_by=banned_by)
+        except IntegrityError:  # only under the room lock, so not expected; stay idempotent anyway
+            ban = RoomBan.objects.get(room=room, user_id=user_id)
+    if membership is not None:
+        end_membership(membership, reason="banned")
     return ban
+
+
+def _staff_room(moderator: User, room_id: int) -> Room:
+    require_staff(moderator)
+    room = get_room(room_id)
+    if room.is_direct:
+        raise DirectRoom()
+    return room
+
+
+def staff_remove_member(*, moderator: User, room_id: int, user_id: int) -> None:
+    """Site staff (the Django admin) remove any member, owners included (ownership is handed on); the room sees
+    `member_left` and the member's connections leave it. Raises Forbidden, RoomNotFound, DirectRoom,
+    MemberNotFound."""
+    room = _staff_room(moderator, room_id)
+    with transaction.atomic():
+        locked_room(room.id)
+        membership = RoomMember.objects.filter(room=room, user_id=user_id).first()
+        if membership is None:
+            raise MemberNotFound()
+        end_membership(membership, reason="removed")
+
+
+def staff_ban(*, moderator: User, room_id: int, user_id: int) -> RoomBan:
+    """Site staff ban any user from a room, as a room moderator's ban does (a member is removed first)."""
+    room = _staff_room(moderator, room_id)
+    if not User.objects.filter(id=user_id).exists():
+        raise UserNotFound()
+    with transaction.atomic():
+        locked_room(room.id)
+        membership = RoomMember.objects.filter(room=room, user_id=user_id).first()
+        return _ban(room, user_id=user_id, banned_by=moderator, membership=membership)
 
 
 def unban_member(*, actor: User, room_id: int, user_id: int) -> None:

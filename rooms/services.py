@@ -12,6 +12,7 @@ from chatbackend.db import values_table
 from chatbackend.errors import (
     Banned,
     DirectRoom,
+    Forbidden,
     InsufficientRole,
     InvalidInviteCode,
     InviteCodeNotFound,
@@ -58,6 +59,12 @@ def require_role(user: User, room: Room, *roles: RoomMember.Role) -> RoomMember:
     if membership.role not in roles:
         raise InsufficientRole()
     return membership
+
+
+def require_staff(user: User) -> None:
+    """Raise Forbidden unless the user is active site staff: the moderators of the Django admin."""
+    if not (user.is_active and user.is_staff):
+        raise Forbidden("Only site staff may do this.")
 
 
 def require_readable(user: User, room: Room) -> None:
