@@ -28,6 +28,19 @@ MESSAGE_FIELDS = (
 REACTION_FIELDS = ("message", "user", "emoji", "emoji_key", "created_at")
 
 
+class DeletedFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "deleted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Shown"), ("yes", "Deleted (tombstones)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(deleted_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = ["id", "room", "sender", "short_content", "created_at", "edited_at", "deleted_at"]
@@ -35,7 +48,7 @@ class MessageAdmin(admin.ModelAdmin):
         id_filter("room", "room_id"),
         id_filter("sender", "sender_id"),
         ("created_at", admin.DateFieldListFilter),
-        ("deleted_at", admin.EmptyFieldListFilter),
+        DeletedFilter,
     ]
     search_fields = ["content", "sender__email"]
     search_help_text = "Words of the content, or the sender's email."

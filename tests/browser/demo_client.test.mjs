@@ -2,10 +2,10 @@
 // users, chatting in real time. Run by chatbackend/tests/test_demo_client.py, which creates the data named below.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
+import { launch, openPage } from "./chromium.mjs";
 
 const {
-  SERVER_URL, CHROMIUM_PATH, SCREENSHOT_DIR, ROOM_ID, HISTORY_COUNT, BOB_EMAIL, BOB_PASSWORD, BOB_ID,
+  SERVER_URL, SCREENSHOT_DIR, ROOM_ID, HISTORY_COUNT, BOB_EMAIL, BOB_PASSWORD, BOB_ID,
 } = process.env;
 const PAGE_SIZE = 30; // the demo's history page size
 const annEmail = `ann-${Date.now()}@example.com`;
@@ -15,18 +15,9 @@ let ann; // signs up in the browser
 let bob; // logs in with an account the test made
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launch();
   const open = async () => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 640 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (error) => assert.fail(`page error: ${error.message}`));
+    const page = await openPage(browser);
     await page.goto(SERVER_URL + "/");
     return page;
   };
