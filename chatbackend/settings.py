@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Client addresses for throttling: REMOTE_ADDR unless NUM_PROXIES trusted proxies add X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "chatbackend.schema.ChatAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -201,6 +201,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,  # a PATCH body has the same required fields as its serializer
     "SCHEMA_PATH_PREFIX": "/api",
     "PREPROCESSING_HOOKS": ["chatbackend.schema.drop_trailing_slash_duplicates"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "chatbackend.schema.add_examples"],

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+CLIENT_MSG_ID_MAX_LENGTH = 64
+
 
 class Message(models.Model):
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="messages")
@@ -11,7 +13,7 @@ class Message(models.Model):
     content = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     # Set by clients that retry sends: (room, sender, client_msg_id) is stored once.
-    client_msg_id = models.CharField(max_length=64, null=True, blank=True)
+    client_msg_id = models.CharField(max_length=CLIENT_MSG_ID_MAX_LENGTH, null=True, blank=True)
     # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
     seq = models.BigIntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField
-from messaging.models import Message
+from messaging.models import CLIENT_MSG_ID_MAX_LENGTH, Message
 
 
 class MessageOut(serializers.Serializer[Message]):
@@ -52,8 +53,15 @@ def message_json(message: Message) -> dict[str, Any]:
 class MessageIn(serializers.Serializer[Any]):
     """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
 
-    content = StrictCharField(max_length=100_000)
-    clientMsgId = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+    content = StrictCharField(max_length=100_000, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    clientMsgId = StrictCharField(
+        max_length=1_000,
+        cleaned_max_length=CLIENT_MSG_ID_MAX_LENGTH,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
+    )
 
 
 class SendMessageIn(MessageIn):
@@ -75,11 +83,11 @@ class TypingIn(RoomRefIn):
 
 
 class EditMessageIn(serializers.Serializer[Any]):
-    content = StrictCharField(max_length=100_000)
+    content = StrictCharField(max_length=100_000, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
 
 
 class ReactionIn(serializers.Serializer[Any]):
-    emoji = StrictCharField(max_length=1_000)
+    emoji = StrictCharField(max_length=1_000, cleaned_max_length=settings.CHAT["REACTION_MAX_LENGTH"])
 
 
 class MarkReadIn(serializers.Serializer[Any]):

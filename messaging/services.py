@@ -15,14 +15,12 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from chatbackend.db import any_row, values_table
-from chatbackend.errors import NotRoomMember, RoomNotFound, ValidationFailed
+from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.validation import clean_text
-from messaging.models import Message
+from messaging.models import CLIENT_MSG_ID_MAX_LENGTH, Message
 from messaging.ratelimit import rate_limiter
 from rooms.selectors import check_room_id, memberships_among
 from rooms.services import advance_read_positions, lock_message_seqs, record_new_messages
-
-CLIENT_MSG_ID_MAX_LENGTH = 64
 
 RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
@@ -61,13 +59,8 @@ def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str
     """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed."""
     check_room_id(room_id)
     content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
-    if client_msg_id is not None:
-        client_msg_id = client_msg_id.strip()
-        if not client_msg_id or len(client_msg_id) > CLIENT_MSG_ID_MAX_LENGTH:
-            raise ValidationFailed(
-                f"clientMsgId must be 1 to {CLIENT_MSG_ID_MAX_LENGTH} characters.",
-                clientMsgId=["Invalid length."],
-            )
+    if client_msg_id is not None:  # cleaned as any text is, so that the OpenAPI pattern states the one rule
+        client_msg_id = clean_text(client_msg_id, field="clientMsgId", max_length=CLIENT_MSG_ID_MAX_LENGTH)
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
 
 

@@ -85,11 +85,15 @@ class MembersPage:
     next_cursor: str | None
 
 
+# The membership id after which the page starts (the OpenAPI schema states the pattern).
+MEMBERS_CURSOR_PATTERN = r"^[0-9]{1,19}$"
+
+
 def members_page(*, room: Room, cursor: str | None, limit: int) -> MembersPage:
     """Members in the order they joined, keyset-paginated on the membership id; `online` set on each."""
     memberships = RoomMember.objects.filter(room=room).select_related("user").order_by("id")
     if cursor:
-        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):  # MEMBERS_CURSOR_PATTERN
             raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."])
         memberships = memberships.filter(id__gt=int(cursor))
     page = list(memberships[: limit + 1])
