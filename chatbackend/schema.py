@@ -63,7 +63,7 @@ class ChatAutoSchema(AutoSchema):
         method = getattr(self.view, self.method.lower(), None)
         doc = inspect.getdoc(method) or ""
         summary, _, description = doc.partition("\n\n")
-        return " ".join(summary.split()), description.strip()
+        return " ".join(summary.split()).rstrip("."), description.strip()
 
     def get_summary(self) -> str | None:
         return self._docstring()[0] or None

@@ -167,6 +167,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic (make run collects them anyway)
+WHITENOISE_ROOT = BASE_DIR / "chatbackend" / "public"  # files served at / itself: favicon.ico
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # Request bodies: a message is at most 4,000 characters, so 1 MB is generous; more is answered with 413.
@@ -207,9 +208,16 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "chatbackend.schema.add_examples"],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's files: the docs work offline and without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # validatorUrl: null, or Swagger UI fetches a badge from validator.swagger.io on every page view.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True, "validatorUrl": None},
+    # System fonts: ReDoc's default theme names Montserrat and Roboto, which the page would fetch from Google.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {"fontFamily": "system-ui, sans-serif", "headings": {"fontFamily": "system-ui, sans-serif"}}
+        }
+    },
 }
 
 SIMPLE_JWT = {

@@ -72,7 +72,11 @@ urlpatterns = [
     *api("dms", rooms_api.DirectRooms, "dms"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/docs/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="chatbackend/redoc.html"),
+        name="redoc",
+    ),
     path("api/docs/socketio/", socketio_reference, name="socketio-docs"),
     path("metrics", metrics_view, name="metrics"),
     path("", TemplateView.as_view(template_name="chatbackend/demo.html"), name="demo"),

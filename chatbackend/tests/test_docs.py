@@ -6,7 +6,7 @@ import re
 import pytest
 
 from chatbackend.socketio_docs import EVENTS, error_codes
-from chatbackend.testing import BASE_DIR, client_for
+from chatbackend.testing import BASE_DIR, client_for, run_browser_test
 from messaging.realtime import ChatNamespace
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()
@@ -56,3 +56,17 @@ def test_schema_shows_an_example_of_each_object() -> None:
     components = schema["components"]["schemas"]
     for name in ("UserOut", "RoomOut", "MessageOut", "AuthOut", "HistoryPageOut", "ErrorOut", "LoginInRequest"):
         assert set(components[name]["example"]) <= set(components[name]["properties"]), name
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served_at_the_root() -> None:
+    response = client_for().get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response)[:4] == b"\0\0\1\0"  # an ICO header
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_the_docs_render_in_a_browser_with_nothing_fetched_from_another_host(live_server_url: str) -> None:
+    run_browser_test("docs.test.mjs", server_url=live_server_url, env={})

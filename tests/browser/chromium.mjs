@@ -14,7 +14,8 @@ export async function launch() {
 }
 
 // A page in its own context (its own cookies and storage: another user), failing the test on a script error.
-// `offHost` collects every request to anywhere but the server under test.
+// `offHost` collects every request to anywhere but the server under test, except those the page's
+// Content-Security-Policy stopped inside the browser (they never reach the network).
 export async function openPage(browser, { offHost, viewport = { width: 1100, height: 640 } } = {}) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
@@ -25,6 +26,10 @@ export async function openPage(browser, { offHost, viewport = { width: 1100, hei
     page.on("request", (request) => {
       const url = request.url();
       if (!url.startsWith(origin) && !url.startsWith("data:") && !url.startsWith("blob:")) offHost.push(url);
+    });
+    page.on("requestfailed", (request) => {
+      const index = offHost.indexOf(request.url());
+      if (index >= 0 && /^csp$|BLOCKED_BY_CSP/.test(request.failure()?.errorText || "")) offHost.splice(index, 1);
     });
   }
   return page;
