@@ -144,7 +144,8 @@ BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
 # all-digits checks (and a minimum of at least 8); production deployments should turn it on.
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=6)
 _PASSWORD_VALIDATION = "django.contrib.auth.password_validation."
-if env.str("PASSWORD_VALIDATION", default="compatible") == "strict":
+PASSWORD_VALIDATION = env.str("PASSWORD_VALIDATION", default="compatible")
+if PASSWORD_VALIDATION == "strict":
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": _PASSWORD_VALIDATION + "UserAttributeSimilarityValidator"},
         {
