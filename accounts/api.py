@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import profiles, services
+from accounts import services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterAccountThrottle, RegisterIPThrottle
 from chatbackend.schema import errors
-from chatbackend.validation import StrictCharField, parse
+from chatbackend.validation import RAW_LINE_MAX_LENGTH, RAW_WORD_MAX_LENGTH, StrictCharField, parse
+from rooms import profiles
 
 
 class UserOut(serializers.ModelSerializer[User]):
@@ -45,22 +46,22 @@ NAME_MAX_LENGTH = settings.CHAT["NAME_MAX_LENGTH"]
 
 
 class ProfileIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000, cleaned_max_length=NAME_MAX_LENGTH)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH, cleaned_max_length=NAME_MAX_LENGTH)
 
 
 class RegisterIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000, cleaned_max_length=NAME_MAX_LENGTH)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH, cleaned_max_length=NAME_MAX_LENGTH)
     email = StrictCharField(max_length=services.EMAIL_MAX_LENGTH, pattern=services.EMAIL_PATTERN)
-    password = StrictCharField(max_length=1_000, min_length=settings.PASSWORD_MIN_LENGTH)
+    password = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, min_length=settings.PASSWORD_MIN_LENGTH)
 
 
 class LoginIn(serializers.Serializer[Any]):
-    email = StrictCharField(max_length=10_000)
-    password = StrictCharField(max_length=1_000)
+    email = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
+    password = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class RefreshIn(serializers.Serializer[Any]):
-    refreshToken = StrictCharField(max_length=10_000)
+    refreshToken = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
 
 
 class AuthOut(serializers.Serializer[Any]):

@@ -11,8 +11,8 @@ django_application = get_asgi_application()  # before any import that touches mo
 
 import socketio  # noqa: E402
 
-from messaging.delivery import hub  # noqa: E402
-from messaging.realtime import build_server  # noqa: E402
+from chatbackend.events import hub  # noqa: E402
+from messaging.realtime.namespace import build_server  # noqa: E402
 
 sio = build_server()
 hub.attach(sio)

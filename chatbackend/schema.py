@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from chatbackend.validation import clean_text_pattern
+from chatbackend.validation import MAX_ID, clean_text_pattern
 
 
 class ErrorDetailOut(serializers.Serializer[Any]):
@@ -126,7 +126,7 @@ class StrictIdFieldSchema(OpenApiSerializerFieldExtension):
     target_class = "chatbackend.validation.StrictIdField"
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
-        return {"type": "integer", "minimum": self.target.minimum, "maximum": self.target.MAX_ID}
+        return {"type": "integer", "minimum": 0 if self.target.allow_zero else 1, "maximum": MAX_ID}
 
 
 # Query parameters of the paginated lists (history, members), with the rules of their selectors.
@@ -142,7 +142,7 @@ LIMIT_PARAMETER = OpenApiParameter(
 )
 AFTER_PARAMETER = OpenApiParameter(
     "after",
-    {"type": "integer", "minimum": 0, "maximum": 10**19 - 1},
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
     description="Catch up: every message after this id, oldest first (paginated forward by `nextCursor`).",
 )
 

@@ -185,7 +185,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["chatbackend.parsers.LimitedJSONParser"],
-    "EXCEPTION_HANDLER": "chatbackend.errors.rest_exception_handler",
+    "EXCEPTION_HANDLER": "chatbackend.exception_handler.rest_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Client addresses for throttling: REMOTE_ADDR unless NUM_PROXIES trusted proxies add X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -247,11 +247,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CHAT = {
+    # Lengths in characters, after cleaning; the model fields take theirs from here (a change needs a migration).
     "MESSAGE_MAX_LENGTH": 4000,
     "NAME_MAX_LENGTH": 100,
+    "REACTION_MAX_LENGTH": 32,
+    "CLIENT_MSG_ID_MAX_LENGTH": 64,
+    "INVITE_CODE_MAX_LENGTH": 32,
+    # Page sizes of history and member lists.
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,
-    "REACTION_MAX_LENGTH": 32,
     "MESSAGE_RATE_LIMIT": env.int("MESSAGE_RATE_LIMIT", default=5),
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),
     # Threads (and so DB connections) that run ORM work for the Socket.IO handlers of one process.

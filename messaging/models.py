@@ -4,8 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-CLIENT_MSG_ID_MAX_LENGTH = 64
-
 
 class Message(models.Model):
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="messages")
@@ -13,7 +11,7 @@ class Message(models.Model):
     content = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     # Set by clients that retry sends: (room, sender, client_msg_id) is stored once.
-    client_msg_id = models.CharField(max_length=CLIENT_MSG_ID_MAX_LENGTH, null=True, blank=True)
+    client_msg_id = models.CharField(max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"], null=True, blank=True)
     # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
     seq = models.BigIntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -47,7 +45,7 @@ class Reaction(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    emoji = models.CharField(max_length=32)
+    emoji = models.CharField(max_length=settings.CHAT["REACTION_MAX_LENGTH"])
     # The emoji's UTF-8 bytes in hex. utf8mb4_unicode_ci weighs most emoji equal (all characters outside the
     # BMP compare equal), so uniqueness and grouping use this ASCII key, never the emoji column.
     emoji_key = models.CharField(max_length=256)

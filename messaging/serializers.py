@@ -6,8 +6,14 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField
-from messaging.models import CLIENT_MSG_ID_MAX_LENGTH, Message
+from chatbackend.validation import (
+    RAW_TEXT_MAX_LENGTH,
+    RAW_WORD_MAX_LENGTH,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+)
+from messaging.models import Message
 
 
 class MessageOut(serializers.Serializer[Message]):
@@ -53,10 +59,10 @@ def message_json(message: Message) -> dict[str, Any]:
 class MessageIn(serializers.Serializer[Any]):
     """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
 
-    content = StrictCharField(max_length=100_000, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     clientMsgId = StrictCharField(
-        max_length=1_000,
-        cleaned_max_length=CLIENT_MSG_ID_MAX_LENGTH,
+        max_length=RAW_WORD_MAX_LENGTH,
+        cleaned_max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"],
         required=False,
         allow_null=True,
         default=None,
@@ -83,11 +89,11 @@ class TypingIn(RoomRefIn):
 
 
 class EditMessageIn(serializers.Serializer[Any]):
-    content = StrictCharField(max_length=100_000, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
 
 
 class ReactionIn(serializers.Serializer[Any]):
-    emoji = StrictCharField(max_length=1_000, cleaned_max_length=settings.CHAT["REACTION_MAX_LENGTH"])
+    emoji = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, cleaned_max_length=settings.CHAT["REACTION_MAX_LENGTH"])
 
 
 class MarkReadIn(serializers.Serializer[Any]):

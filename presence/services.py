@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.services import mark_last_seen
 from chatbackend.db import db
 from chatbackend.errors import TooManyConnections
+from chatbackend.events import hub, run_on_commit
 from chatbackend.redis_clients import async_redis, sync_redis
 from presence.stats import LiveStatsPublisher
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
@@ -106,6 +107,22 @@ async def heartbeat(*, connections: int, room_ids: set[int], messages_stored: in
 async def connection_sids(*, user_id: int) -> list[str]:
     """The Socket.IO sids of every open connection of the user, in any process."""
     return await presence_store().connection_sids(user_id)
+
+
+def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
+    """Once committed, take every open connection of the user, in any process, out of a Socket.IO room.
+
+    This store knows the user's connections across processes, and python-socketio's Redis manager relays the
+    leave of a connection held by another process to that process. Without a server in this process (a
+    management command, the admin under WSGI) nothing is unsubscribed live; the connections still lose access,
+    as every later event but typing checks membership.
+    """
+
+    async def unsubscribe() -> None:
+        for sid in await connection_sids(user_id=user_id):
+            await hub.leave_channel(sid, channel)
+
+    run_on_commit(unsubscribe, without_server=f"user {user_id} not unsubscribed live from {channel}")
 
 
 def online_user_ids_sync(user_ids: list[int]) -> set[int]:

@@ -11,10 +11,17 @@ from rest_framework.views import APIView
 
 from accounts.authentication import current_user
 from chatbackend.schema import LIMIT_PARAMETER, cursor_parameter, errors
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, parse
-from messaging.selectors import history_limit
+from chatbackend.validation import (
+    RAW_LINE_MAX_LENGTH,
+    RAW_WORD_MAX_LENGTH,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+    page_limit,
+    parse,
+)
 from messaging.serializers import MessageOut
-from rooms import direct, moderation, selectors, services
+from rooms import access, direct, moderation, selectors, services
 from rooms.models import RoomBan
 from rooms.serializers import MemberOut, RoomOut
 
@@ -36,16 +43,18 @@ NAME_MAX_LENGTH = settings.CHAT["NAME_MAX_LENGTH"]
 
 
 class CreateRoomIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000, cleaned_max_length=NAME_MAX_LENGTH)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH, cleaned_max_length=NAME_MAX_LENGTH)
     isPrivate = StrictBooleanField(required=False, default=False)
 
 
 class JoinRoomIn(serializers.Serializer[Any]):
-    inviteCode = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+    inviteCode = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, required=False, allow_null=True, default=None)
 
 
 class JoinByCodeIn(serializers.Serializer[Any]):
-    inviteCode = StrictCharField(max_length=1_000, cleaned_max_length=services.INVITE_CODE_MAX_LENGTH)
+    inviteCode = StrictCharField(
+        max_length=RAW_WORD_MAX_LENGTH, cleaned_max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"]
+    )
 
 
 class Rooms(APIView):
@@ -89,13 +98,13 @@ class JoinRoom(APIView):
 
 class JoinRoomByCode(APIView):
     @extend_schema(
-        operation_id="rooms_join_by_code", request=JoinByCodeIn, responses={200: RoomOut, **errors(403, 404, 429)}
+        operation_id="rooms_join_by_code", request=JoinByCodeIn, responses={200: RoomOut, **errors(403, 429)}
     )
     def post(self, request: Request) -> Response:
         """Join a room by invite code.
 
-        Joins whichever room the invite code belongs to (public or private); 404 when no room has it. Wrong
-        codes are throttled per user.
+        Joins whichever room the invite code belongs to (public or private); a code no room has is refused as a
+        wrong one is (403 `invalid_invite_code`). Wrong codes are throttled per user.
         """
         payload = parse(JoinByCodeIn, request.data)
         room = services.join_room_by_code(user=current_user(request), invite_code=payload["inviteCode"])
@@ -103,11 +112,11 @@ class JoinRoomByCode(APIView):
 
 
 class RenameRoomIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000, cleaned_max_length=NAME_MAX_LENGTH)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH, cleaned_max_length=NAME_MAX_LENGTH)
 
 
 class RoleIn(serializers.Serializer[Any]):
-    role = StrictCharField(max_length=100, choices=("admin", "member"))
+    role = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, choices=("admin", "member"))
 
 
 class DirectRoomIn(serializers.Serializer[Any]):
@@ -139,7 +148,7 @@ class RoomDetail(APIView):
         Readable as its history is: public rooms by any signed-in user, private rooms by members only.
         """
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         return Response(RoomOut(room).data)
 
     @extend_schema(
@@ -195,11 +204,11 @@ class RoomMembers(APIView):
         paginated with an opaque `nextCursor`. Visible to whoever may read the room.
         """
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         page = selectors.members_page(
             room=room,
             cursor=request.query_params.get("cursor") or None,
-            limit=history_limit(request.query_params.get("limit")),
+            limit=page_limit(request.query_params.get("limit")),
         )
         return Response({"members": MemberOut(page.members, many=True).data, "nextCursor": page.next_cursor})
 

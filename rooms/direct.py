@@ -1,12 +1,11 @@
 """Direct messages: the one private two-member room of two users."""
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chatbackend.errors import UserNotFound, ValidationFailed
 from rooms.models import Room, RoomMember
-
-DIRECT_ROOM_NAME_LENGTH = 100
 
 
 def direct_key(user_id: int, other_id: int) -> str:
@@ -29,7 +28,7 @@ def open_direct_room(*, user: User, other_user_id: int) -> tuple[Room, bool]:
     existing = Room.objects.filter(direct_key=key).first()
     if existing is not None:
         return existing, False
-    name = f"{user.name}, {other.name}"[:DIRECT_ROOM_NAME_LENGTH]
+    name = f"{user.name}, {other.name}"[: settings.CHAT["NAME_MAX_LENGTH"]]
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, is_private=True, is_direct=True, direct_key=key, created_by=user)

@@ -6,10 +6,10 @@ import asyncio
 import pytest
 
 from accounts.models import User
-from chatbackend.testclients import connected
-from chatbackend.testing import make_messages, make_room, make_user, run_browser_test, token_for
 from messaging.models import Message
 from rooms.models import RoomMember
+from tests.support import make_messages, make_room, make_user, run_browser_test, token_for
+from tests.support.socketio_client import connected
 
 ADMIN_PASSWORD = "admin-password-for-the-browser"
 

@@ -11,13 +11,13 @@ from django.test import Client
 from accounts.models import User
 from chatbackend.admin_tools import foreign_keys
 from chatbackend.errors import DirectRoom, Forbidden
-from chatbackend.testing import client_for, make_messages, make_room, make_user
 from chatbackend.tests.test_admin import admin_client
 from messaging.changes import moderate_delete_message, react
 from messaging.models import Message, Reaction
 from rooms.direct import open_direct_room
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.moderation import staff_ban, staff_remove_member
+from tests.support import client_for, make_messages, make_room, make_user
 
 pytestmark = pytest.mark.django_db
 

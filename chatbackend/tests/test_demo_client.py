@@ -5,14 +5,7 @@ The scenario is tests/browser/demo_client.test.mjs; it saves screenshots to test
 
 import pytest
 
-from chatbackend.testing import (
-    SCREENSHOT_DIR,
-    TEST_PASSWORD,
-    make_messages,
-    make_room,
-    make_user,
-    run_browser_test,
-)
+from tests.support import SCREENSHOT_DIR, TEST_PASSWORD, make_messages, make_room, make_user, run_browser_test
 
 
 @pytest.mark.server

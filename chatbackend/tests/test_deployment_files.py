@@ -15,7 +15,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from chatbackend.testing import BASE_DIR, free_port
+from tests.support import BASE_DIR, free_port
 
 DEPLOY = BASE_DIR / "deploy"
 GUIDE = (BASE_DIR / "docs" / "deployment.md").read_text()

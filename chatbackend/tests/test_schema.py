@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from accounts.models import normalize_email
 from accounts.services import EMAIL_PATTERN
 from chatbackend.errors import ValidationFailed
-from chatbackend.testing import client_for
 from chatbackend.validation import clean_text, clean_text_pattern
+from tests.support import client_for
 
 
 def test_schema_generates_and_validates_without_warnings() -> None:

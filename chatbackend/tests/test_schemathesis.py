@@ -16,7 +16,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Ok
 
-from chatbackend.testing import make_messages, make_room, make_user, token_for
+from tests.support import make_messages, make_room, make_user, token_for
 
 PATH, HEADER, BODY = ParameterLocation.PATH, ParameterLocation.HEADER, ParameterLocation.BODY
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
