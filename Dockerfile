@@ -5,8 +5,9 @@ FROM python:3.11-slim-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkg-config libmariadb-dev \
  && rm -rf /var/lib/apt/lists/*
-COPY requirements.txt /tmp/requirements.txt
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt
+COPY requirements.txt requirements-mysql.txt /tmp/
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir -r /tmp/requirements.txt -r /tmp/requirements-mysql.txt
 
 FROM python:3.11-slim-bookworm
 # Debian's packages are not pinned: the base image's release fixes them, and its security updates should apply.
@@ -20,7 +21,7 @@ WORKDIR /app
 COPY --chown=chat:chat . /app
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=3000 LOG_FORMAT=json
 # Static files (admin, API docs, demo client) are collected at build time; whitenoise serves them.
-RUN JWT_SECRET=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput -v0
+RUN JWT_SECRET=build-only-key-for-collectstatic-not-a-secret DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput -v0
 USER 10001
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \

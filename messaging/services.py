@@ -20,7 +20,7 @@ from chatbackend.db import any_row, values_table
 from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
-from chatbackend.validation import clean_text
+from chatbackend.validation import FieldErrors, clean_text
 from messaging.models import Message
 from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
 from messaging.ratelimit import rate_limiter
@@ -64,11 +64,15 @@ class SendResult:
 def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:
     """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed."""
     check_room_id(room_id)
-    content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    fields = FieldErrors()
+    cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     if client_msg_id is not None:  # cleaned as any text is, so that the OpenAPI pattern states the one rule
-        client_msg_id = clean_text(
-            client_msg_id, field="clientMsgId", max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
+        client_msg_id = fields.check(
+            clean_text, client_msg_id, field="clientMsgId", max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
         )
+    fields.raise_any()
+    assert cleaned is not None
+    content = cleaned
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
 
 

@@ -37,6 +37,7 @@ def test_the_server_command_lives_in_deploy_serve_only() -> None:
     assert SERVE.count("exec ") == 1 and "manage.py wait_for_db" in SERVE
     assert os.access(DEPLOY / "serve", os.X_OK)
     assert 'CMD ["deploy/serve"]' in DOCKERFILE
+    assert "pip install --no-cache-dir -r /tmp/requirements.txt -r /tmp/requirements-mysql.txt" in DOCKERFILE
     assert "ExecStart=/srv/chatbackend/deploy/serve" in UNIT
     for text in (DOCKERFILE, UNIT, yaml.safe_dump(COMPOSE)):
         assert "daphne" not in text and "uvicorn " not in text, "name the server in deploy/serve only"
