@@ -96,3 +96,20 @@ class RequestIdMiddleware:
         response["X-Request-ID"] = request_id.get()
         _log_access(request, response, started)
         return response
+
+
+class Repeats(logging.Filter):
+    """Lets one record of a kind (same message template) through per minute, for a library that repeats itself:
+    channels_redis logs a traceback each second per shard while Redis is away, which would bury everything else."""
+
+    def __init__(self, interval_s: float = 60.0) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(record.msg, -self.interval_s) < self.interval_s:
+            return False
+        self._last[record.msg] = now
+        return True
