@@ -12,11 +12,12 @@ RUN_DATABASE_URL := $(or $(DATABASE_URL),$(shell sed -n 's/^DATABASE_URL=//p' .e
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),mysql://root@127.0.0.1:3306/test)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The SQLite run leaves out the tests about MySQL itself (marked `mysql`, see conftest.py) and, to keep `make test`
-# short, those about the client, the server process or Redis rather than the database: the browser test, the soak,
-# the schema fuzzing, the SIGTERM drain and the Redis/process faults run once, on MySQL.
+# short, those about the client, the server process, Redis or the install rather than the test database: the
+# browser test, the soak, the schema fuzzing, the SIGTERM drain, the Redis/process faults, the install and `make run`
+# (which uses a SQLite file of its own) run once, in the first run.
 SQLITE_PYTEST_ARGS ?= $(addprefix --deselect ,chatbackend/tests/test_demo_client.py messaging/tests/test_soak.py \
 	chatbackend/tests/test_schemathesis.py messaging/tests/test_shutdown.py chatbackend/tests/test_faults.py \
-	chatbackend/tests/test_admin_browser.py \
+	chatbackend/tests/test_install.py chatbackend/tests/test_make_run.py chatbackend/tests/test_admin_browser.py \
 	chatbackend/tests/test_docs.py::test_the_docs_render_in_a_browser_with_nothing_fetched_from_another_host \
 	chatbackend/tests/test_deployment_files.py::test_deploy_serve_serves_and_drains_within_the_stop_timeout)
 # The server of `make run`. A listen backlog of 2048 (daphne's default is 50, which drops connections in a

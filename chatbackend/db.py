@@ -21,8 +21,8 @@ from typing import Any, Generic, ParamSpec, TypeVar, cast
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from chatbackend.events import Handover, collected, run_in_order
 from chatbackend.metrics import DB_SECONDS
+from chatbackend.outbox import Handover, collected, run_in_order
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,7 +64,7 @@ def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """`await db(service)(**kwargs)`: run a sync ORM function on the DB pool without blocking the event loop.
 
     The events the function published on commit are sent from the loop before this returns, in order, so a
-    handler acknowledges only what its room has been sent (see chatbackend.events).
+    handler acknowledges only what its room has been sent (see chatbackend.outbox).
     """
 
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:

@@ -3,8 +3,8 @@
 Services publish their own events with `publish_on_commit` (Zulip's send_event_on_commit): an event leaves only
 once the write is committed, whichever entry point called the service. Where it goes from there depends on the
 thread the commit happened on:
-- in a unit of work run by `db()` for the event loop (the Socket.IO handlers), the events are collected and sent
-  by `db()` from the loop once the unit returns, before the handler acknowledges;
+- in a unit of work run by `db()` for the event loop (the Socket.IO handlers), the events are collected
+  (chatbackend/outbox.py) and sent by `db()` from the loop once the unit returns, before the handler acknowledges;
 - in another thread of a server process (a REST view), they are queued to the loop, which sends them in order;
   the thread never waits for delivery, so a stored message cannot fail because delivery is slow;
 - in a process without a Socket.IO server (a management command), they go out through the Channels layer when
@@ -13,11 +13,8 @@ This module knows no app: events are names, JSON payloads and channels.
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -25,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 
 from chatbackend.channels_relay import ChannelLayerEmitter
+from chatbackend.outbox import Handover, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -46,45 +44,6 @@ def user_channel(user_id: int) -> str:
 
 def member_channels(user_ids: list[int]) -> list[str]:
     return [user_channel(user_id) for user_id in user_ids]
-
-
-@dataclass(frozen=True)
-class Handover:
-    """Work for the event loop from sync code: an emit, or (`alone`) something that must wait for what came
-    before it and hold back what comes after, such as taking a leaver's connections out of a room after
-    `member_left` reached them."""
-
-    run: Callable[[], Awaitable[None]]
-    alone: bool = False
-
-
-# The handovers of the unit of work running in this context, when `db()` collects them (see `collected`).
-_outbox: ContextVar[list[Handover] | None] = ContextVar("event_outbox", default=None)
-
-
-@contextlib.contextmanager
-def collected() -> Iterator[list[Handover]]:
-    """Collect what is published on commit within the block instead of queueing it: `db()` sends it itself."""
-    outbox: list[Handover] = []
-    token = _outbox.set(outbox)
-    try:
-        yield outbox
-    finally:
-        _outbox.reset(token)
-
-
-async def run_in_order(handovers: Sequence[Handover]) -> None:
-    """Run handovers in order: consecutive emits together (each starts in turn, so local delivery keeps the
-    order), an `alone` one after everything before it."""
-    together: list[Awaitable[None]] = []
-    for handover in handovers:
-        if handover.alone:
-            await asyncio.gather(*together)
-            together = []
-            await handover.run()
-        else:
-            together.append(handover.run())
-    await asyncio.gather(*together)
 
 
 class Hub:
@@ -122,9 +81,9 @@ class Hub:
         False when this process has no running Socket.IO server."""
         if self.server is None:
             return False
-        outbox = _outbox.get()
-        if outbox is not None:
-            outbox.append(handover)
+        collecting = outbox()
+        if collecting is not None:
+            collecting.append(handover)
             return True
         if self.loop is None or not self.loop.is_running():
             return False

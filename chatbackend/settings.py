@@ -1,7 +1,6 @@
 """Every setting of the project, read once from the environment (and `.env` when present)."""
 
 import hashlib
-import secrets
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from chatbackend.dbconfig import database_settings
+from chatbackend.configuration import database_settings, logging_config, signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,45 +20,15 @@ DEBUG = env.bool("DEBUG", default=False)
 EMBEDDED_DB = not env.str("DATABASE_URL", default="")
 # Deployment hardening (manage.py check --deploy): on by default outside DEBUG and the embedded database.
 PRODUCTION = not DEBUG and not EMBEDDED_DB
-JWT_SECRET_MIN_LENGTH = 32
 
 # Database: MySQL/MariaDB (or a SQLite file) from DATABASE_URL, or the embedded SQLite file for trying it out.
 DATABASES = {"default": database_settings(env.str("DATABASE_URL", default=""), embedded_file=BASE_DIR / "db.sqlite3")}
-
-
-def _jwt_secret() -> str:
-    """The token signing key: JWT_SECRET, else the key kept in JWT_SECRET_FILE (.jwt_secret, which `make run` and
-    the embedded default generate once), so that the server and every `manage.py` command of a checkout sign alike.
-
-    Production (DEBUG off, DATABASE_URL set) never generates one, and refuses a key shorter than 32 characters.
-    """
-    key_file = Path(env.str("JWT_SECRET_FILE", default=str(BASE_DIR / ".jwt_secret")))
-    if env.str("JWT_SECRET", default=""):
-        key = env.str("JWT_SECRET")
-    elif key_file.exists():
-        key = key_file.read_text().strip()
-    elif PRODUCTION:
-        raise ImproperlyConfigured(
-            f"JWT_SECRET is required when DEBUG is off and DATABASE_URL is set (or a key in {key_file}, as `make run`"
-            " writes): set it to a long random string."
-        )
-    else:
-        try:  # exclusive create: of several processes starting at once, one writes the key and all read it
-            with open(key_file, "x") as new_file:
-                key_file.chmod(0o600)
-                new_file.write(secrets.token_urlsafe(48))
-        except FileExistsError:
-            pass
-        key = key_file.read_text().strip()
-    if PRODUCTION and len(key) < JWT_SECRET_MIN_LENGTH:
-        raise ImproperlyConfigured(
-            f"JWT_SECRET is {len(key)} characters long; production needs at least {JWT_SECRET_MIN_LENGTH} (for example"
-            " `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
-        )
-    return key
-
-
-JWT_SECRET = _jwt_secret()
+# The token signing key: JWT_SECRET, else the key file that `make run` writes (see configuration.signing_key).
+JWT_SECRET = signing_key(
+    env.str("JWT_SECRET", default=""),
+    key_file=Path(env.str("JWT_SECRET_FILE", default=str(BASE_DIR / ".jwt_secret"))),
+    production=PRODUCTION,
+)
 # Django's own key (sessions of the admin, password reset tokens): its own secret, or one derived from JWT_SECRET.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=hashlib.sha256(f"django:{JWT_SECRET}".encode()).hexdigest())
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
@@ -322,36 +291,8 @@ DB_WAIT_SECONDS = env.int("DB_WAIT_SECONDS", default=60)
 # Logging: plain lines, or one JSON object per line with LOG_FORMAT=json; every line carries `request_id`, the id
 # of the HTTP request (X-Request-ID) or Socket.IO connection (sid) being served, "-" outside of both.
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
-        "repeats": {"()": "chatbackend.logcontext.Repeats"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {  # `time` in ISO 8601 UTC with microseconds, e.g. 2026-12-01T21:57:52.786123+00:00
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(request_id)s %(message)s",
-            "timestamp": "time",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.server": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-        # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
-        "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-        "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
-        "channels_redis.pubsub": {"filters": ["repeats"]},
-    },
-}
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    access_level=env.str("ACCESS_LOG_LEVEL", default="INFO"),
+)

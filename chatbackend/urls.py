@@ -17,7 +17,7 @@ from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
 from chatbackend.validation import id_from_text
 from messaging import api as messaging_api
-from messaging.realtime.docs import socketio_reference
+from messaging.realtime.reference import socketio_reference
 from rooms import api as rooms_api
 
 

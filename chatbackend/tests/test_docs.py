@@ -12,19 +12,17 @@ from messaging.models import Message
 from messaging.realtime.docs import DOCUMENTS, block_names, regenerate
 from messaging.realtime.namespace import ChatNamespace
 from messaging.realtime.reference import (
-    CLIENT_EVENTS,
-    SERVER_EVENTS,
-    ClientEvent,
-    ServerEvent,
+    EVENTS,
+    client_events,
     error_codes,
     message_shape,
     payload_fields,
+    server_events,
 )
 from messaging.serializers import message_json
 from tests.support import BASE_DIR, client_for, run_browser_test
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()
-EVENTS: tuple[ClientEvent | ServerEvent, ...] = (*CLIENT_EVENTS, *SERVER_EVENTS)
 
 
 @pytest.mark.django_db
@@ -48,7 +46,7 @@ def test_socketio_reference_lists_every_event_and_error_code() -> None:
     for event in EVENTS:
         assert f"<code>{event.name}</code>" in html
         assert f"<code>{escape(event.payload_text())}</code>" in html, event.name
-    for client_event in CLIENT_EVENTS:
+    for client_event in client_events():
         assert f"<code>{escape(client_event.ack_text())}</code>" in html, client_event.name
     for error in error_codes():
         assert f"<code>{error['code']}</code>" in html
@@ -57,13 +55,13 @@ def test_socketio_reference_lists_every_event_and_error_code() -> None:
 def test_every_client_event_handled_by_the_server_is_documented() -> None:
     handled = {name.removeprefix("on_") for name, _ in inspect.getmembers(ChatNamespace) if name.startswith("on_")}
     handled -= {"connect", "disconnect"}
-    documented = {event.name for event in CLIENT_EVENTS}
+    documented = {event.name for event in client_events()}
     assert handled == documented
 
 
 def test_client_payloads_are_read_from_the_definitions_the_handlers_parse() -> None:
     fields = {
-        event.name: [(f.name, f.type, f.required) for f in payload_fields(event.payload)] for event in CLIENT_EVENTS
+        event.name: [(f.name, f.type, f.required) for f in payload_fields(event.payload)] for event in client_events()
     }
     assert fields["join_room"] == [("roomId", "int", True), ("after", "int", False)]
     assert fields["send_message"] == [
@@ -77,7 +75,7 @@ def test_client_payloads_are_read_from_the_definitions_the_handlers_parse() -> N
 def test_the_message_shape_is_what_message_json_sends() -> None:
     keys = list(message_json(Message(id=1, room_id=2, sender_id=3, content="x", created_at=timezone.now())))
     assert message_shape() == "{" + ", ".join(keys) + "}"
-    receive = next(event for event in SERVER_EVENTS if event.name == "receive_message")
+    receive = next(event for event in server_events() if event.name == "receive_message")
     assert receive.payload_text() == message_shape()
 
 

@@ -11,7 +11,8 @@ from django.db import transaction
 
 from chatbackend import events
 from chatbackend.db import db
-from chatbackend.events import Handover, Hub, run_on_commit
+from chatbackend.events import Hub, run_on_commit
+from chatbackend.outbox import Handover
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The Socket.IO event catalogue: every event, its payload, its ack and its error codes.
+"""The Socket.IO event reference: every event, its payload, its ack and the error codes, served at /api/docs/socketio/.
 
-Payloads are read from the definitions the handlers parse (client events) and from the functions that build
-what the server sends (`message_json`, `member_event`), so the reference cannot describe a shape the code does
-not have. messaging/realtime/docs.py writes the page at /api/docs/socketio/, docs/socketio.md and the README's
-tables from it; tests compare all three with the code.
+This catalogue is what the page, docs/socketio.md and the README's tables are written from (messaging/realtime/docs.py;
+a test compares them). Payloads are read from the code, not restated: a client event's from the definition its
+handler parses, a message from `message_json`, a member from `member_event`. A test also checks that every client
+event handled by the namespace is listed here.
 """
 
 from collections.abc import Mapping
@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from accounts.models import User
 from chatbackend.errors import ChatError
@@ -20,9 +22,6 @@ from messaging.models import Message
 from messaging.serializers import JoinRoomIn, LeaveRoomIn, RoomMarkReadIn, SendMessageIn, TypingIn, message_json
 from rooms.models import RoomMember
 from rooms.serializers import member_event
-
-COMMON = ("validation_error", "token_expired", "unavailable", "internal")
-HANDSHAKE_ERRORS = ("not_authenticated", "invalid_token")
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,14 @@ def payload_fields(definition: Any) -> list[PayloadField]:
     return sorted(fields, key=lambda payload_field: payload_field.name != "roomId")
 
 
-def _sample_message() -> Message:
-    return Message(id=1, room_id=1, sender_id=1, content="", created_at=datetime(2025, 1, 1, tzinfo=UTC))
-
-
 def shape(keys: Any) -> str:
     return "{" + ", ".join(keys) + "}"
 
 
 def message_shape() -> str:
     """The keys of a message as every event and ack carries it (`message_json`)."""
-    return shape(message_json(_sample_message()))
+    sample = Message(id=1, room_id=1, sender_id=1, content="", created_at=datetime(2025, 1, 1, tzinfo=UTC))
+    return shape(message_json(sample))
 
 
 def member_shape() -> str:
@@ -65,18 +61,26 @@ def member_shape() -> str:
 
 
 @dataclass(frozen=True)
-class ClientEvent:
+class Event:
     name: str
-    payload: Any  # the definition the handler parses
-    brief: str  # one line, for the tables
-    summary: str  # the full description, for the page and docs/socketio.md; formatted with settings.CHAT
-    ack: str  # "{message}" stands for the message shape
-    errors: tuple[str, ...]
-    example: str
-    # Rules of a field beyond its JSON type, formatted with settings.CHAT.
+    direction: str  # "client → server" or "server → client"
+    # A client event: the definition its handler parses. A server event: text, where "{message}" and "{member}"
+    # stand for those shapes.
+    payload: Any
+    summary: str  # formatted with settings.CHAT
+    ack: str = ""  # "{message}" stands for the message shape
+    errors: tuple[str, ...] = ()
+    example: str = ""
+    # Rules of a client event's fields beyond their JSON type, formatted with settings.CHAT.
     notes: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def from_client(self) -> bool:
+        return self.direction.startswith("client")
+
     def payload_text(self) -> str:
+        if isinstance(self.payload, str):
+            return self.payload.replace("{message}", message_shape()).replace("{member}", member_shape())
         parts = []
         for item in payload_fields(self.payload):
             note = self.notes.get(item.name, "")
@@ -84,56 +88,50 @@ class ClientEvent:
             parts.append(f"{text} ({note.format(**settings.CHAT)})" if note else text)
         return "{" + ", ".join(parts) + "}"
 
-    def summary_text(self) -> str:
-        return self.summary.format(**settings.CHAT)
-
     def ack_text(self) -> str:
         return self.ack.replace("{message}", message_shape())
 
+    def summary_text(self) -> str:
+        return self.summary.format(**settings.CHAT)
 
-@dataclass(frozen=True)
-class ServerEvent:
-    name: str
-    payload: str  # "{message}" and "{member}" stand for those shapes
-    to: str  # who receives it, and when
-
-    def payload_text(self) -> str:
-        return self.payload.replace("{message}", message_shape()).replace("{member}", member_shape())
+    def brief(self) -> str:
+        """The summary's first sentence."""
+        return self.summary_text().split(". ")[0].rstrip(".") + "."
 
 
-CLIENT_EVENTS: tuple[ClientEvent, ...] = (
-    ClientEvent(
+COMMON = ("validation_error", "token_expired", "unavailable", "internal")
+
+EVENTS: tuple[Event, ...] = (
+    Event(
         "join_room",
+        "client → server",
         JoinRoomIn,
-        "subscribes this connection; a public room makes the caller a member, a private one needs membership",
         "Subscribe this connection to a room. A public room makes the caller a member; a private room needs prior "
-        "membership (join it by invite code over REST first: POST /api/rooms/join). With `after` (the last message "
-        "id the client has), the ack also brings what was missed: up to {HISTORY_MAX_LIMIT} messages oldest first, "
-        "and a `nextCursor` for GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing "
-        "falls between; dedupe by id).",
+        "membership (join it by invite code over REST first). With `after` (the last message id the client has), "
+        "the ack also brings what was missed: up to {HISTORY_MAX_LIMIT} messages oldest first, and a `nextCursor` for "
+        "GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing falls between; dedupe by "
+        "id).",
         "{ok: true, room, messages?: [{message}], nextCursor?}",
         ("room_not_found", "not_room_member", "banned", *COMMON),
         "socket.emit('join_room', {roomId: 1}, (ack) => console.log(ack.room))",
     ),
-    ClientEvent(
+    Event(
         "leave_room",
+        "client → server",
         LeaveRoomIn,
-        "unsubscribes this connection (the membership stays); `leave: true` also ends the membership",
-        "Unsubscribe this connection from a room and clear the caller's typing there; the membership stays, unless "
-        "`leave: true`, which also ends it as POST /api/rooms/:roomId/leave does: every connection of the user leaves "
-        "the room, the room gets member_left, and the last owner hands ownership on.",
+        "Unsubscribe this connection from a room; the membership stays, unless `leave: true`, which also ends the "
+        "membership (like POST /api/rooms/:roomId/leave: every connection of the user leaves, the room gets "
+        "member_left, and the last owner hands ownership on). Clears the caller's typing there.",
         "{ok: true, roomId}",
         ("room_not_found", "not_room_member", "direct_room", *COMMON),
         "socket.emit('leave_room', {roomId: 1}, (ack) => {})",
     ),
-    ClientEvent(
+    Event(
         "send_message",
+        "client → server",
         SendMessageIn,
-        "the caller must be a member; stored, then delivered to the room as `receive_message`",
-        "Store a message from a member, then deliver it to the room as receive_message. Content is trimmed and "
-        "control characters other than newline and tab are removed. A retry with the same clientMsgId returns the "
-        "first message and stores and delivers nothing new. Over the rate limit (MESSAGE_RATE_LIMIT per "
-        "MESSAGE_RATE_WINDOW_MS, per user and room) the error is rate_limited with retryAfterMs.",
+        "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
+        "clientMsgId returns the first message and stores nothing new.",
         "{ok: true, message: {message}}",
         ("room_not_found", "not_room_member", "rate_limited", *COMMON),
         "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
@@ -142,71 +140,107 @@ CLIENT_EVENTS: tuple[ClientEvent, ...] = (
             "clientMsgId": "at most {CLIENT_MSG_ID_MAX_LENGTH} characters",
         },
     ),
-    ClientEvent(
+    Event(
         "typing",
+        "client → server",
         TypingIn,
-        "the caller must be a member; the room's other connections get `typing`",
         "Tell the room's other connections that the caller is (or stopped) typing; cleared automatically after "
         "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect.",
         "{ok: true}",
         ("room_not_found", "not_room_member", *COMMON),
         "socket.emit('typing', {roomId: 1, isTyping: true})",
     ),
-    ClientEvent(
+    Event(
         "mark_read",
+        "client → server",
         RoomMarkReadIn,
-        "moves the read position forward, as POST /api/rooms/:roomId/read",
-        "Mark the room read up to this message (the read position only moves forward, and `unreadCount` of GET "
-        "/api/rooms follows); co-members subscribed to the room get read_receipt.",
+        "Mark the room read up to this message (the read position only moves forward); co-members get "
+        "read_receipt. REST twin: POST /api/rooms/:roomId/read.",
         "{ok: true, roomId, lastReadMessageId}",
         ("room_not_found", "not_room_member", "message_not_found", *COMMON),
         "socket.emit('mark_read', {roomId: 1, messageId: 42}, (ack) => {})",
     ),
+    Event(
+        "receive_message",
+        "server → client",
+        "{message}",
+        "A stored message, to every connection subscribed to its room, the sender's included (REST sends too).",
+    ),
+    Event(
+        "user_status",
+        "server → client",
+        "{userId, status: 'online'} | {userId, status: 'offline', lastSeen}",
+        "To the user's co-members: when the user's first connection opens and after the last one closes.",
+    ),
+    Event(
+        "typing",
+        "server → client",
+        "{roomId, userId, isTyping}",
+        "To the other connections subscribed to the room, never back to the typer's own connection.",
+    ),
+    Event(
+        "member_joined",
+        "server → client",
+        "{member}",
+        "To the room's subscribed connections: a user became a member.",
+    ),
+    Event(
+        "member_left",
+        "server → client",
+        "{roomId, userId, reason: 'left' | 'removed' | 'banned'}",
+        "To the room's subscribed connections: a membership ended; the user's connections left the room.",
+    ),
+    Event(
+        "member_updated",
+        "server → client",
+        "{member}",
+        "To the room's subscribed connections: a member's role changed (also when ownership is handed on).",
+    ),
+    Event(
+        "read_receipt",
+        "server → client",
+        "{roomId, userId, messageId}",
+        "To the room's subscribed connections: a member read the room up to that message.",
+    ),
+    Event(
+        "message_updated",
+        "server → client",
+        "{message} with editedAt set",
+        "To the room's subscribed connections: the sender edited a message.",
+    ),
+    Event(
+        "message_deleted",
+        "server → client",
+        "{message} with content '' and deletedAt set",
+        "To the room's subscribed connections: a message was deleted (its tombstone stays in history).",
+    ),
+    Event(
+        "reaction_updated",
+        "server → client",
+        "{roomId, messageId, userId, emoji, added, reactions: {emoji: count}}",
+        "To the room's subscribed connections: a reaction was added or removed.",
+    ),
+    Event(
+        "room_updated",
+        "server → client",
+        "{room}",
+        "To the room's subscribed connections: the room was renamed or its invite code rotated.",
+    ),
+    Event(
+        "user_updated",
+        "server → client",
+        "{userId, name}",
+        "To the user's co-members: the user changed their profile name.",
+    ),
+    Event(
+        "error",
+        "server → client",
+        "{code, message, event}",
+        "The failure of a client event that was sent without an acknowledgement callback.",
+    ),
 )
 
-SERVER_EVENTS: tuple[ServerEvent, ...] = (
-    ServerEvent(
-        "receive_message",
-        "{message}",
-        "every connection subscribed to the room, the sender's included (REST sends too)",
-    ),
-    ServerEvent(
-        "user_status",
-        "{userId, status: 'online'} | {userId, status: 'offline', lastSeen}",
-        "the user's co-members, when the user's first connection opens and after the last one closes",
-    ),
-    ServerEvent(
-        "typing", "{roomId, userId, isTyping}", "the other connections subscribed to the room, never the typer's"
-    ),
-    ServerEvent("member_joined", "{member}", "the room's subscribed connections: a user became a member"),
-    ServerEvent(
-        "member_left",
-        "{roomId, userId, reason: 'left' | 'removed' | 'banned'}",
-        "the room's subscribed connections, the leaver's included; then the leaver's connections leave the room",
-    ),
-    ServerEvent(
-        "member_updated", "{member}", "the room's subscribed connections: a role changed (also ownership handed on)"
-    ),
-    ServerEvent(
-        "read_receipt", "{roomId, userId, messageId}", "the room's subscribed connections: a member read up to it"
-    ),
-    ServerEvent(
-        "message_updated", "{message} with editedAt set", "the room's subscribed connections: the sender edited it"
-    ),
-    ServerEvent(
-        "message_deleted",
-        "{message} with content '' and deletedAt set",
-        "the room's subscribed connections: deleted (the tombstone stays in history)",
-    ),
-    ServerEvent(
-        "reaction_updated",
-        "{roomId, messageId, userId, emoji, added, reactions: {emoji: count}}",
-        "the room's subscribed connections: a reaction was added or removed",
-    ),
-    ServerEvent("room_updated", "{room}", "the room's subscribed connections: renamed, or its invite code rotated"),
-    ServerEvent("user_updated", "{userId, name}", "the user's co-members: the user changed their profile name"),
-    ServerEvent("error", "{code, message, event}", "the connection whose event, sent without an ack callback, failed"),
-)
+HANDSHAKE_ERRORS = ("not_authenticated", "invalid_token")
 
 
 def error_codes() -> list[dict[str, Any]]:
@@ -219,3 +253,36 @@ def error_codes() -> list[dict[str, Any]]:
         if cls is not ChatError:
             seen.setdefault(cls.code, {"code": cls.code, "status": cls.status, "message": cls.default_message})
     return sorted(seen.values(), key=lambda entry: (entry["status"], entry["code"]))
+
+
+def client_events() -> list[Event]:
+    return [event for event in EVENTS if event.from_client]
+
+
+def server_events() -> list[Event]:
+    return [event for event in EVENTS if not event.from_client]
+
+
+def _shown(event: Event) -> dict[str, Any]:
+    """An event as the page shows it: payload, ack and summary written out."""
+    return {
+        "name": event.name,
+        "payload": event.payload_text(),
+        "summary": event.summary_text(),
+        "ack": event.ack_text(),
+        "errors": event.errors,
+        "example": event.example,
+    }
+
+
+def socketio_reference(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "chatbackend/socketio.html",
+        {
+            "client_events": [_shown(event) for event in client_events()],
+            "server_events": [_shown(event) for event in server_events()],
+            "error_codes": error_codes(),
+            "handshake_errors": HANDSHAKE_ERRORS,
+        },
+    )

@@ -19,8 +19,9 @@ class MessageWriter:
 
     Owned by the Socket.IO namespace: its task starts with the first send and ends with `close()`, which the
     shutdown drain calls. A handler awaits `send(draft)`; the task takes what is queued once the oldest send waited
-    `max_delay_ms` or `max_size` are queued, writes it with one `store_messages` call on the DB pool, and answers
-    each send with its own result, so the handler acks and delivers only what is committed. While one batch is
+    `max_delay_ms` or `max_size` are queued, writes it with one `store_messages` call on the DB pool (which sends
+    the batch's `receive_message` events once committed, see chatbackend.db), and answers each send with its own
+    result, so the handler acks only what is committed and delivered. While one batch is
     written the next gathers: under load batches grow by themselves. A refusal fails its own send only; a
     database failure fails every send of its batch (each ack says `unavailable`).
     """

@@ -284,4 +284,17 @@ describe("rooms and messages", { timeout: TEST_TIMEOUT_MS }, () => {
       close(a);
     }
   });
+
+  test("a 100,000-character message is a validation error and the connection stays up (1 MB packets)", async () => {
+    const a = await connect({ auth: { token: TOKEN_A }, transports: ["websocket"] });
+    try {
+      const refusal = await ack(a, "send_message", { roomId: ROOM_ID, content: "x".repeat(100_000) });
+      assert.equal(refusal.ok, false);
+      assert.equal(refusal.error.code, "validation_error");
+      assert.equal(a.connected, true);
+      assert.equal((await ack(a, "join_room", { roomId: ROOM_ID })).ok, true);
+    } finally {
+      close(a);
+    }
+  });
 });
