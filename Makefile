@@ -17,7 +17,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # (which uses a SQLite file of its own) run once, in the first run.
 SQLITE_PYTEST_ARGS ?= $(addprefix --deselect ,chatbackend/tests/test_demo_client.py messaging/tests/test_soak.py \
 	chatbackend/tests/test_schemathesis.py messaging/tests/test_shutdown.py chatbackend/tests/test_faults.py \
-	chatbackend/tests/test_install.py chatbackend/tests/test_make_run.py)
+	chatbackend/tests/test_install.py chatbackend/tests/test_make_run.py chatbackend/tests/test_admin_browser.py \
+	chatbackend/tests/test_docs.py::test_the_docs_render_in_a_browser_with_nothing_fetched_from_another_host \
+	chatbackend/tests/test_deployment_files.py::test_deploy_serve_serves_and_drains_within_the_stop_timeout)
 # The server of `make run`, chosen by the benchmark (bench/README.md): uvicorn on uvloop and httptools, websocket
 # deflate off (it costs 3-4x per message), no access log (it would print `?token=` JWTs), a listen backlog of 2048
 # for reconnect bursts. `manage.py runserver` serves with daphne through Channels.

@@ -16,6 +16,16 @@ from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError
 from chatbackend.validation import FieldErrors, clean_text
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
+# The emails `register` accepts, as the OpenAPI schema states them: the ASCII dot-atom form of Django's
+# validate_email (it also takes quoted local parts, IP literals and international domains), blanks around allowed
+# (they are trimmed). A property test holds every string of this pattern to be accepted.
+_EMAIL_BLANK = r"[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_EMAIL_ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+_EMAIL_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = (
+    f"^{_EMAIL_BLANK}*{_EMAIL_ATOM}(?:\\.{_EMAIL_ATOM})*@{_EMAIL_LABEL}(?:\\.{_EMAIL_LABEL})*"
+    f"\\.[A-Za-z](?:[A-Za-z-]{{0,61}}[A-Za-z]){_EMAIL_BLANK}*$"
+)
 
 
 def register(*, name: str, email: str, password: str) -> User:
@@ -82,3 +92,9 @@ def refresh_access_token(*, refresh_token: str) -> str:
 
 def mark_last_seen(*, user_id: int, when: datetime) -> None:
     User.objects.filter(id=user_id).update(last_seen=when)
+
+
+def deactivate_user(*, user: User) -> None:
+    """Switch the account off: it can no longer sign in, and its tokens are refused from then on."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])

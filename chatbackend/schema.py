@@ -1,9 +1,18 @@
-"""OpenAPI pieces shared by the views: the error body and the statuses each endpoint can answer with."""
+"""OpenAPI pieces shared by the views: the error body, the statuses every endpoint can answer with, and summaries
+and descriptions taken from the views' docstrings."""
 
+import inspect
+from http import HTTPStatus
 from typing import Any
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+from chatbackend.validation import MAX_ID, clean_text_pattern
 
 
 class ErrorDetailOut(serializers.Serializer[Any]):
@@ -18,8 +27,130 @@ class ErrorOut(serializers.Serializer[Any]):
 
 
 def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Response entries for extend_schema: these statuses answer with the error body."""
+    """Response entries for extend_schema: these statuses answer with the error body (the ones particular to the
+    endpoint; ChatAutoSchema adds those that follow from how it is called)."""
     return dict.fromkeys(statuses, ErrorOut)
+
+
+# What each error status means, for the description of the responses that use it; the codes are ChatError's.
+STATUS_MEANINGS = {
+    "400": "validation_error (a field breaks a rule: see details) or malformed_request (the body is not JSON).",
+    "401": "not_authenticated (no token), invalid_token (forged, expired, refresh token, deactivated user) or "
+    "invalid_credentials.",
+    "403": "The caller may not do this here: not_room_member, invite_code_required, invalid_invite_code, "
+    "insufficient_role, banned, not_message_sender or forbidden.",
+    "404": "Unknown id: room_not_found, message_not_found, user_not_found, member_not_found, invalid_invite_code "
+    "(no room has the code) or not_found.",
+    "409": "Conflicts with the current state: email_taken, message_deleted or direct_room.",
+    "413": "payload_too_large: the body is over MAX_BODY_BYTES.",
+    "415": "unsupported_media_type: send JSON with Content-Type: application/json.",
+    "429": "rate_limited: wait retryAfterMs (also in details and the Retry-After header, in seconds).",
+    "503": "unavailable: the database (or Redis) cannot be reached right now; retry later.",
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
+
+
+class ChatAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema with this API's conventions.
+
+    - The summary is the first line of the view method's docstring, the description the rest.
+    - Errors that follow from how an endpoint is called are added to the ones its view lists: 401 when it needs a
+      token, 400/413/415 when it reads a JSON body, 429 when throttled, 503 (the database is down) everywhere but
+      liveness. Each error response is described from STATUS_MEANINGS.
+    """
+
+    def _docstring(self) -> tuple[str, str]:
+        method = getattr(self.view, self.method.lower(), None)
+        doc = inspect.getdoc(method) or ""
+        summary, _, description = doc.partition("\n\n")
+        return " ".join(summary.split()).rstrip("."), description.strip()
+
+    def get_summary(self) -> str | None:
+        return self._docstring()[0] or None
+
+    def get_description(self) -> str:  # type: ignore[override]
+        return self._docstring()[1]
+
+    def _common_errors(self) -> list[int]:
+        statuses = []
+        if not any(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
+            statuses.append(401)
+        if self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None:
+            statuses += [400, 413, 415]
+        if self.view.get_throttles():
+            statuses.append(429)
+        if getattr(self.view, "may_be_unavailable", True):
+            statuses.append(503)
+        return statuses
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        error = self.resolve_serializer(ErrorOut, "response").ref
+        for common in self._common_errors():
+            responses.setdefault(str(common), {"content": {"application/json": {"schema": error}}})
+        for status, response in responses.items():
+            if not response.get("description"):
+                response["description"] = STATUS_MEANINGS.get(status) or HTTPStatus(int(status)).phrase
+            if status == "429":
+                response.setdefault("headers", RETRY_AFTER)
+        return responses
+
+
+class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
+    """A StrictCharField with the rules its service enforces: lengths, the cleaned-text pattern, the choices."""
+
+    target_class = "chatbackend.validation.StrictCharField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        field = self.target
+        schema: dict[str, Any] = {"type": "string"}
+        if field.choices:
+            schema["enum"] = list(field.choices)
+        if field.min_length:
+            schema["minLength"] = field.min_length
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+        if field.pattern:
+            schema["pattern"] = field.pattern
+        if field.cleaned_max_length is not None:
+            schema["pattern"] = clean_text_pattern(field.cleaned_max_length)
+            schema["minLength"] = 1
+            schema["description"] = (
+                f"{field.help_text + ' ' if field.help_text else ''}Trimmed, control characters other than newline"
+                f" and tab removed: then 1 to {field.cleaned_max_length} characters (the pattern says exactly this)."
+            )
+        return schema
+
+
+class StrictIdFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = "chatbackend.validation.StrictIdField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 0 if self.target.allow_zero else 1, "maximum": MAX_ID}
+
+
+# Query parameters of the paginated lists (history, members), with the rules of their selectors.
+def cursor_parameter(pattern: str) -> OpenApiParameter:
+    schema = {"type": "string", "pattern": pattern}
+    return OpenApiParameter("cursor", schema, description="`nextCursor` of the previous page (opaque).")
+
+
+LIMIT_PARAMETER = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1},
+    description="Page size: 50 by default; more than 100 is served as 100.",
+)
+AFTER_PARAMETER = OpenApiParameter(
+    "after",
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    description="Catch up: every message after this id, oldest first (paginated forward by `nextCursor`).",
+)
+
+
+def text_path_parameter(name: str, *, max_length: int, description: str) -> OpenApiParameter:
+    """A path segment the service cleans with clean_text (such as an emoji): the same pattern as in bodies."""
+    schema = {"type": "string", "pattern": clean_text_pattern(max_length)}
+    return OpenApiParameter(name, schema, location=OpenApiParameter.PATH, description=description)
 
 
 class BearerScheme(SimpleJWTScheme):

@@ -117,7 +117,8 @@ BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
 # all-digits checks (and a minimum of at least 8); production deployments should turn it on.
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=6)
 _PASSWORD_VALIDATION = "django.contrib.auth.password_validation."
-if env.str("PASSWORD_VALIDATION", default="compatible") == "strict":
+PASSWORD_VALIDATION = env.str("PASSWORD_VALIDATION", default="compatible")
+if PASSWORD_VALIDATION == "strict":
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": _PASSWORD_VALIDATION + "UserAttributeSimilarityValidator"},
         {
@@ -140,6 +141,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic (make run collects them anyway)
+WHITENOISE_ROOT = BASE_DIR / "chatbackend" / "public"  # files served at / itself: favicon.ico
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 
 # Request bodies: a message is at most 4,000 characters, so 1 MB is generous; more is answered with 413.
@@ -160,7 +162,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Client addresses for throttling: REMOTE_ADDR unless NUM_PROXIES trusted proxies add X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "chatbackend.schema.ChatAutoSchema",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -174,14 +176,22 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_SPLIT_PATCH": False,  # a PATCH body has the same required fields as its serializer
     "SCHEMA_PATH_PREFIX": "/api",
     "PREPROCESSING_HOOKS": ["chatbackend.schema.drop_trailing_slash_duplicates"],
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "chatbackend.schema.add_examples"],
     # Swagger UI and ReDoc from drf-spectacular-sidecar's files: the docs work offline and without a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # validatorUrl: null, or Swagger UI fetches a badge from validator.swagger.io on every page view.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True, "validatorUrl": None},
+    # System fonts: ReDoc's default theme names Montserrat and Roboto, which the page would fetch from Google.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {"fontFamily": "system-ui, sans-serif", "headings": {"fontFamily": "system-ui, sans-serif"}}
+        }
+    },
 }
 
 SIMPLE_JWT = {

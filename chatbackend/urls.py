@@ -5,6 +5,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, path, register_converter
@@ -45,6 +46,13 @@ def api(route: str, view: Any, name: str) -> list[URLPattern]:
 
 
 ROOM = "rooms/<id:room_id>"
+# The sign-up hint says the password rule the server applies (settings.AUTH_PASSWORD_VALIDATORS).
+DEMO_CONTEXT = {
+    "password_min_length": settings.PASSWORD_MIN_LENGTH,
+    "password_hint": f"at least {settings.PASSWORD_MIN_LENGTH} characters"
+    if settings.PASSWORD_VALIDATION == "compatible"
+    else f"at least {max(8, settings.PASSWORD_MIN_LENGTH)} characters, not a common one",
+}
 
 urlpatterns = [
     *api("live", Live, "live"),
@@ -73,10 +81,14 @@ urlpatterns = [
     *api("dms", rooms_api.DirectRooms, "dms"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/docs/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="chatbackend/redoc.html"),
+        name="redoc",
+    ),
     path("api/docs/socketio/", socketio_reference, name="socketio-docs"),
     path("metrics", metrics_view, name="metrics"),
-    path("", TemplateView.as_view(template_name="chatbackend/demo.html"), name="demo"),
+    path("", TemplateView.as_view(template_name="chatbackend/demo.html", extra_context=DEMO_CONTEXT), name="demo"),
     path("admin/", admin.site.urls),
 ]
 

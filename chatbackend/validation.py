@@ -13,7 +13,10 @@ from rest_framework import serializers
 from chatbackend.errors import ValidationFailed
 
 # C0 and C1 control characters and DEL, except tab and newline (kept as the user wrote them).
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+_CONTROL_CHARS = re.compile(f"[{_CONTROL}]")
+# What str.strip() removes that is not a control character above.
+_BLANK = r"\t\n \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Lone UTF-16 surrogates: JSON may carry them ("\ud800"), but no UTF-8 encoding exists, so the database and
 # the password hasher would fail on them with a 500.
 SURROGATES = re.compile(r"[\ud800-\udfff]")
@@ -93,11 +96,26 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
     return cleaned
 
 
-@extend_schema_field(OpenApiTypes.STR)
+def clean_text_pattern(max_length: int) -> str:
+    """The regular expression (ECMA and Python alike) of the text `clean_text` accepts with this max_length.
+
+    Control characters are dropped and blanks trimmed, so the text must hold a character that is neither, and
+    from the first such character to the last at most max_length characters that are not control characters.
+    The OpenAPI schema states it, so that clients and schema-driven tests know the exact rule.
+    """
+    drop, edge, keep = f"[{_CONTROL}]", f"[{_CONTROL}{_BLANK}]", f"[^{_CONTROL}{_BLANK}]"
+    middle = f"[^{_CONTROL}]"
+    core = keep if max_length < 2 else f"(?:{keep}(?:{drop}*{middle}){{0,{max_length - 2}}}{drop}*{keep}|{keep})"
+    return f"^{edge}*{core}{edge}*$"
+
+
 class StrictCharField(serializers.Field):
     """A JSON string and nothing else: numbers, booleans, lists and objects are refused, not coerced.
 
-    Cleaning (control characters, trimming, length) is left to the service through `clean_text`.
+    Cleaning (control characters, trimming, length) is left to the service through `clean_text`;
+    `cleaned_max_length` says which limit it applies, `min_length`, `choices` and `pattern` what else the service
+    requires:
+    they only document the rules (the OpenAPI schema shows them), the service enforces them.
     """
 
     default_error_messages = {
@@ -106,9 +124,22 @@ class StrictCharField(serializers.Field):
         "not_unicode": "Must be valid Unicode text.",
     }
 
-    def __init__(self, *, max_length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_length: int | None = None,
+        cleaned_max_length: int | None = None,
+        min_length: int | None = None,
+        choices: tuple[str, ...] = (),
+        pattern: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         # A bound well above every cleaned limit, so that huge values fail before any processing.
         self.max_length = max_length
+        self.cleaned_max_length = cleaned_max_length
+        self.min_length = min_length
+        self.choices = choices
+        self.pattern = pattern
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
@@ -139,7 +170,6 @@ class StrictBooleanField(serializers.Field):
         return bool(value)
 
 
-@extend_schema_field(OpenApiTypes.INT)
 class StrictIdField(serializers.Field):
     """A positive JSON integer id (a numeric string is accepted too, as URL ids are strings)."""
 

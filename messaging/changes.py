@@ -56,13 +56,35 @@ def delete_message(*, deleter: User, message_id: int) -> Message:
         if message.deleted_at is not None:
             raise MessageDeleted()
         access.require_may_delete(deleter, message.room, sender_id=message.sender_id)
-        message.content = ""
-        message.deleted_at = timezone.now()
-        message.reactions = {}
-        message.save(update_fields=["content", "deleted_at", "reactions"])
-        Reaction.objects.filter(message=message).delete()
-        publish_on_commit("message_deleted", message_json(message), to=room_channel(message.room_id))
+        _tombstone(message)
     return message
+
+
+def moderate_delete_message(*, moderator: User, message_id: int) -> Message:
+    """Site staff (the Django admin) delete any message, in any room, as a tombstone with `message_deleted`.
+
+    Raises Forbidden for a user who is not staff, MessageNotFound, MessageDeleted for a tombstone.
+    """
+    access.require_staff(moderator)
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(id=message_id).first()
+        if message is None:
+            raise MessageNotFound()
+        _tombstone(message)
+    return message
+
+
+def _tombstone(message: Message) -> None:
+    """Empty a locked message and drop its reactions; the tombstone keeps its id and position, so history pages,
+    `lastMessage` and members' read positions still point at a row."""
+    if message.deleted_at is not None:
+        raise MessageDeleted()
+    message.content = ""
+    message.deleted_at = timezone.now()
+    message.reactions = {}
+    message.save(update_fields=["content", "deleted_at", "reactions"])
+    Reaction.objects.filter(message=message).delete()
+    publish_on_commit("message_deleted", message_json(message), to=room_channel(message.room_id))
 
 
 def react(*, user: User, message_id: int, emoji: str, add: bool) -> Message:

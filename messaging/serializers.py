@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from chatbackend.validation import (
@@ -58,8 +59,15 @@ def message_json(message: Message) -> dict[str, Any]:
 class MessageIn(serializers.Serializer[Any]):
     """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
 
-    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH)
-    clientMsgId = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, required=False, allow_null=True, default=None)
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    clientMsgId = StrictCharField(
+        max_length=RAW_WORD_MAX_LENGTH,
+        cleaned_max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"],
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
+    )
 
 
 class SendMessageIn(MessageIn):
@@ -81,11 +89,11 @@ class TypingIn(RoomRefIn):
 
 
 class EditMessageIn(serializers.Serializer[Any]):
-    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH)
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
 
 
 class ReactionIn(serializers.Serializer[Any]):
-    emoji = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
+    emoji = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, cleaned_max_length=settings.CHAT["REACTION_MAX_LENGTH"])
 
 
 class MarkReadIn(serializers.Serializer[Any]):

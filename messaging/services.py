@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chatbackend.db import any_row, values_table
-from chatbackend.errors import NotRoomMember, RoomNotFound, ValidationFailed
+from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.validation import FieldErrors, clean_text
@@ -76,20 +76,14 @@ def prepare_send(
     check_room_id(room_id)
     fields = FieldErrors()
     cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
-    if client_msg_id is not None:
-        client_msg_id = fields.check(_clean_client_msg_id, client_msg_id)
+    if client_msg_id is not None:  # cleaned as any text is, so that the OpenAPI pattern states the one rule
+        client_msg_id = fields.check(
+            clean_text, client_msg_id, field="clientMsgId", max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
+        )
     fields.raise_any()
     assert cleaned is not None
     content = cleaned
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id, member=member)
-
-
-def _clean_client_msg_id(client_msg_id: str) -> str:
-    client_msg_id = client_msg_id.strip()
-    limit = settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
-    if not client_msg_id or len(client_msg_id) > limit:
-        raise ValidationFailed(f"clientMsgId must be 1 to {limit} characters.", clientMsgId=["Invalid length."])
-    return client_msg_id
 
 
 def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:

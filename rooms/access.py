@@ -14,6 +14,7 @@ from chatbackend.db import db, values_table
 from chatbackend.errors import (
     Banned,
     DirectRoom,
+    Forbidden,
     InsufficientRole,
     InvalidInviteCode,
     InviteCodeRequired,
@@ -87,6 +88,13 @@ def require_not_direct(room: Room) -> None:
     """Direct-message rooms have exactly their two users: no leaving, renaming or moderating (DirectRoom)."""
     if room.is_direct:
         raise DirectRoom()
+
+
+def require_staff(user: User) -> None:
+    """Raise Forbidden unless the user is active site staff: the moderators of the Django admin, who act in any
+    room whatever their role there."""
+    if not (user.is_active and user.is_staff):
+        raise Forbidden("Only site staff may do this.")
 
 
 def require_moderator(user: User, room: Room) -> RoomMember:

@@ -1,4 +1,5 @@
-"""What room owners and admins do: rename, rotate the invite code, change roles, remove, ban and unban.
+"""What room owners and admins do: rename, rotate the invite code, change roles, remove, ban and unban (and site
+staff, from the Django admin, remove and ban in any room).
 
 Who may do each (moderators, ranks, direct rooms) is decided by rooms.access; every action here refuses
 direct-message rooms with `direct_room`.
@@ -85,16 +86,52 @@ def ban_member(*, actor: User, room_id: int, user_id: int) -> RoomBan:
     with transaction.atomic():
         locked_room(room.id)
         target = access.require_lower_rank(access.require_moderator(actor, room), user_id)
-        ban = RoomBan.objects.filter(room=room, user_id=user_id).first()
-        if ban is None:
-            try:
-                with transaction.atomic():
-                    ban = RoomBan.objects.create(room=room, user_id=user_id, banned_by=actor)
-            except IntegrityError:  # only under the room lock, so not expected; stay idempotent anyway
-                ban = RoomBan.objects.get(room=room, user_id=user_id)
-        if target is not None:
-            end_membership(target, reason="banned")
+        return _ban(room, user_id=user_id, banned_by=actor, membership=target)
+
+
+def _ban(room: Room, *, user_id: int, banned_by: User, membership: RoomMember | None) -> RoomBan:
+    """Store the ban (once) and end the membership, in the caller's transaction holding the room lock."""
+    ban = RoomBan.objects.filter(room=room, user_id=user_id).first()
+    if ban is None:
+        try:
+            with transaction.atomic():
+                ban = RoomBan.objects.create(room=room, user_id=user_id, banned_by=banned_by)
+        except IntegrityError:  # only under the room lock, so not expected; stay idempotent anyway
+            ban = RoomBan.objects.get(room=room, user_id=user_id)
+    if membership is not None:
+        end_membership(membership, reason="banned")
     return ban
+
+
+def _staff_room(moderator: User, room_id: int) -> Room:
+    access.require_staff(moderator)
+    room = get_room(room_id)
+    access.require_not_direct(room)
+    return room
+
+
+def staff_remove_member(*, moderator: User, room_id: int, user_id: int) -> None:
+    """Site staff (the Django admin) remove any member, owners included (ownership is handed on); the room sees
+    `member_left` and the member's connections leave it. Raises Forbidden, RoomNotFound, DirectRoom,
+    MemberNotFound."""
+    room = _staff_room(moderator, room_id)
+    with transaction.atomic():
+        locked_room(room.id)
+        membership = RoomMember.objects.filter(room=room, user_id=user_id).first()
+        if membership is None:
+            raise MemberNotFound()
+        end_membership(membership, reason="removed")
+
+
+def staff_ban(*, moderator: User, room_id: int, user_id: int) -> RoomBan:
+    """Site staff ban any user from a room, as a room moderator's ban does (a member is removed first)."""
+    room = _staff_room(moderator, room_id)
+    if not User.objects.filter(id=user_id).exists():
+        raise UserNotFound()
+    with transaction.atomic():
+        locked_room(room.id)
+        membership = RoomMember.objects.filter(room=room, user_id=user_id).first()
+        return _ban(room, user_id=user_id, banned_by=moderator, membership=membership)
 
 
 def unban_member(*, actor: User, room_id: int, user_id: int) -> None:

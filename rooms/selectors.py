@@ -67,6 +67,11 @@ class MembersPage:
     next_cursor: str | None
 
 
+# The membership id after which the page starts (the OpenAPI schema states the pattern).
+# (18 digits: every id below MAX_ID has at most 19, and the 19-digit ones above it are refused; none is that big.)
+MEMBERS_CURSOR_PATTERN = r"^[0-9]{1,18}$"
+
+
 def members_page(*, room: Room, cursor: str | None, limit: int) -> MembersPage:
     """Members in the order they joined, keyset-paginated on the membership id; `online` set on each."""
     memberships = RoomMember.objects.filter(room=room).select_related("user").order_by("id")

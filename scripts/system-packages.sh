@@ -39,6 +39,8 @@ for_test() {
   need nodejs "runs the official socket.io-client tests" command -v node
   need npm "installs the Node test dependencies" command -v npm
   need chromium "the browser test of the demo client" command -v chromium
+  need fonts-noto-color-emoji "emoji in the browser tests' screenshots (the demo's reactions)" \
+    test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
   need mariadb-client "mysqladmin and mysql for the private MariaDB of the fault tests" command -v mysqladmin
   need mariadb-server "the private MariaDB of the fault tests" test -x /usr/sbin/mariadbd
   need redis-server "the private Redis of the fault tests" command -v redis-server

@@ -71,19 +71,22 @@ def test_superuser_adds_a_user_in_the_admin() -> None:
 
 
 @pytest.mark.django_db
-def test_superuser_sees_rooms_with_their_members_in_the_admin() -> None:
+def test_superuser_sees_rooms_with_a_link_to_their_members_in_the_admin() -> None:
     member = make_user()
     room = make_room(name="Admin Lobby", members=(member,))
     client = admin_client()
 
     changelist = client.get("/admin/rooms/room/")
     change = client.get(f"/admin/rooms/room/{room.id}/change/")
+    members = client.get(f"/admin/rooms/roommember/?room_id={room.id}")
 
     assert changelist.status_code == 200
     assert b"Admin Lobby" in changelist.content
     assert change.status_code == 200
-    assert b"memberships-TOTAL_FORMS" in change.content
-    assert f'value="{member.id}"'.encode() in change.content
+    assert f"/admin/rooms/roommember/?room_id={room.id}".encode() in change.content
+    assert b"2 members" in change.content
+    assert members.status_code == 200
+    assert member.email.encode() in members.content
 
 
 @pytest.mark.django_db

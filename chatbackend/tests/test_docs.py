@@ -20,7 +20,7 @@ from messaging.realtime.reference import (
     server_events,
 )
 from messaging.serializers import message_json
-from tests.support import BASE_DIR, client_for
+from tests.support import BASE_DIR, client_for, run_browser_test
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()
 
@@ -109,3 +109,17 @@ def test_schema_shows_an_example_of_each_object() -> None:
     components = schema["components"]["schemas"]
     for name in ("UserOut", "RoomOut", "MessageOut", "AuthOut", "HistoryPageOut", "ErrorOut", "LoginInRequest"):
         assert set(components[name]["example"]) <= set(components[name]["properties"]), name
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served_at_the_root() -> None:
+    response = client_for().get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response)[:4] == b"\0\0\1\0"  # an ICO header
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_the_docs_render_in_a_browser_with_nothing_fetched_from_another_host(live_server_url: str) -> None:
+    run_browser_test("docs.test.mjs", server_url=live_server_url, env={})

@@ -185,3 +185,23 @@ def run_node_tests(path: Path, *, package: str, env: dict[str, str], timeout: fl
     assert result.returncode == 0, (
         f"node --test {path.name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     )
+
+
+BROWSER_TESTS = BASE_DIR / "tests" / "browser"
+SCREENSHOT_DIR = BASE_DIR / "test-artifacts" / "screenshots"  # the README shows copies: docs/screenshots/
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    assert Path(path).exists(), (
+        f"Chromium is required for the browser tests and was not found at {path}: install Debian's `chromium`"
+        " package (apt-get install chromium; .ci/run does it) or set CHROMIUM_PATH."
+    )
+    return path
+
+
+def run_browser_test(name: str, *, server_url: str, env: dict[str, str], timeout: float = 180) -> None:
+    """Run tests/browser/<name> (node's test runner, playwright-core, headless Chromium) against a live server."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    browser_env = {"SERVER_URL": server_url, "CHROMIUM_PATH": chromium_path(), "SCREENSHOT_DIR": str(SCREENSHOT_DIR)}
+    run_node_tests(BROWSER_TESTS / name, package="playwright-core", env={**browser_env, **env}, timeout=timeout)
