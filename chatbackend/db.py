@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from chatbackend.metrics import DB_SECONDS
 
@@ -85,3 +86,17 @@ def values_table(columns: Sequence[str], rows: Iterable[Sequence[int]]) -> tuple
         params.extend(int(value) for value in row)
         count += 1
     return " UNION ALL ".join([first] + [rest] * (count - 1)), params
+
+
+class ExactCharField(models.CharField):  # type: ignore[type-arg]
+    """A CharField compared byte for byte on every backend, for identities such as invite codes and clientMsgId.
+
+    MySQL's utf8mb4_unicode_ci ignores letter case (and weighs many characters equal), so "Msg-1" would find
+    "msg-1"; the column gets utf8mb4_bin there. SQLite compares bytes already (its BINARY collation).
+    """
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        params = super().db_parameters(connection)
+        if connection.vendor == "mysql":
+            params["collation"] = "utf8mb4_bin"
+        return params

@@ -12,7 +12,14 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.errors import InsufficientRole, MessageDeleted, MessageNotFound, NotMessageSender
+from chatbackend.errors import (
+    Conflict,
+    InsufficientRole,
+    MessageDeleted,
+    MessageNotFound,
+    NotMessageSender,
+    RoomNotFound,
+)
 from chatbackend.validation import clean_text
 from messaging.delivery import message_event, publish_on_commit, room_channel
 from messaging.models import Message, Reaction
@@ -21,10 +28,31 @@ from rooms.models import RoomMember
 from rooms.services import advance_read_position, member_room, require_role
 
 
+class TooManyReactions(Conflict):
+    code = "too_many_reactions"
+    default_message = "This message has as many different reactions as it may have."
+
+
+def _check_reaction_caps(message: Message, user: User, emoji: str, emoji_key: str) -> None:
+    """A new emoji on a message stays within REACTIONS_PER_MESSAGE_MAX distinct emoji, and a user's within
+    REACTIONS_PER_USER_MAX: otherwise one member could hang hundreds on one message (a 15 KB history row)."""
+    per_message = settings.CHAT["REACTIONS_PER_MESSAGE_MAX"]
+    if emoji not in message.reactions and len(message.reactions) >= per_message:
+        raise TooManyReactions(f"A message carries at most {per_message} different reactions.")
+    per_user = settings.CHAT["REACTIONS_PER_USER_MAX"]
+    keys = set(Reaction.objects.filter(message=message, user=user).values_list("emoji_key", flat=True))
+    if emoji_key not in keys and len(keys) >= per_user:
+        raise TooManyReactions(f"You can put at most {per_user} different reactions on one message.")
+
+
 def _member_message(user: User, message_id: int, *, lock: bool = False) -> Message:
-    """The message, if the user is a member of its room; locked for the transaction when asked."""
+    """The message, if the user is a member of its room; locked for the transaction when asked. A message of a
+    private room the user is not in is not found, as a missing one is."""
     message = get_message(message_id)
-    member_room(user=user, room_id=message.room_id)
+    try:
+        member_room(user=user, room_id=message.room_id)
+    except RoomNotFound as exc:
+        raise MessageNotFound() from exc
     if lock:
         message = Message.objects.select_for_update().get(id=message.id)
     return message
@@ -80,6 +108,7 @@ def react(*, user: User, message_id: int, emoji: str, add: bool) -> Message:
         if message.deleted_at is not None:
             raise MessageDeleted()
         if add:
+            _check_reaction_caps(message, user, emoji, emoji_key)
             try:
                 with transaction.atomic():
                     Reaction.objects.create(message=message, user=user, emoji=emoji, emoji_key=emoji_key)

@@ -18,7 +18,7 @@ from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
 from messaging.models import Message
 from messaging.serializers import message_json
-from presence.services import connection_sids
+from presence.services import connection_sids, connection_sids_sync
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,32 @@ class Hub:
         for sid in await connection_sids(user_id=user_id):
             await self.server.leave_room(sid, room_channel(room_id), namespace="/")
 
+    async def disconnect_user(self, user_id: int) -> None:
+        """Close every open connection of a user, in any process (the Redis manager relays the disconnect to
+        the process holding it); their subscriptions end with them."""
+        assert self.server is not None, "the Socket.IO server is not attached"
+        for sid in await connection_sids(user_id=user_id):
+            await self.server.disconnect(sid, namespace="/")
+
+    def disconnect_from_sync(self, user_id: int) -> None:
+        """From a worker thread, or a process without a server (a management command) through Redis."""
+        if self.run_from_sync(self.disconnect_user(user_id)):
+            return
+        if settings.REDIS_URL:
+            manager = self._external_manager()
+            for sid in connection_sids_sync(user_id=user_id):
+                # What python-socketio's own managers publish for a disconnect of a connection held elsewhere.
+                manager._publish({"method": "disconnect", "sid": sid, "namespace": "/", "host_id": manager.host_id})
+        else:
+            logger.debug("no Socket.IO server in this process and no REDIS_URL: user %s not disconnected", user_id)
+
+    def _external_manager(self) -> socketio.RedisManager:
+        if self._external is None:
+            self._external = socketio.RedisManager(
+                settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
+            )
+        return self._external
+
     def run_from_sync(self, coroutine: Any) -> bool:
         """Run a coroutine on the server's loop from a worker thread and wait for it; False without a server."""
         if self.server is not None and self.loop is not None and self.loop.is_running():
@@ -108,11 +134,7 @@ class Hub:
             future = asyncio.run_coroutine_threadsafe(self.emit(event, data, to=to), self.loop)
             future.result(timeout=10)
         elif settings.REDIS_URL:
-            if self._external is None:
-                self._external = socketio.RedisManager(
-                    settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
-                )
-            self._external.emit(event, data, namespace="/", room=to)
+            self._external_manager().emit(event, data, namespace="/", room=to)
         else:
             logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
 
@@ -152,6 +174,11 @@ def unsubscribe_user_on_commit(*, user_id: int, room_id: int) -> None:
             logger.debug("no Socket.IO server in this process: user %s not unsubscribed live", user_id)
 
     transaction.on_commit(unsubscribe)
+
+
+def disconnect_user_on_commit(*, user_id: int) -> None:
+    """Once committed, close every open connection of the user, in every process."""
+    transaction.on_commit(lambda: hub.disconnect_from_sync(user_id))
 
 
 def member_channels(user_ids: list[int]) -> list[str]:

@@ -18,6 +18,7 @@ from accounts.models import User
 from chatbackend import metrics
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, as_chat_error
+from chatbackend.jsonlimits import GuardedJSON
 from chatbackend.logcontext import bind_request_id
 from chatbackend.shutdown import GracefulShutdown, ShuttingDown
 from chatbackend.validation import parse
@@ -36,6 +37,7 @@ from messaging.serializers import (
 from messaging.socket_protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
 from messaging.writer import MessageWriter
 from presence import services as presence
+from presence.typing import TypingRate
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
 from rooms.serializers import RoomOut
@@ -53,6 +55,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self._background: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
+        self._typing_rate = TypingRate(per_second=settings.CHAT["TYPING_RATE_PER_SECOND"])
         self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
         # Group commit of this process's sends: its task starts with the first send, closed by the drain.
         self._message_writer = MessageWriter(
@@ -69,7 +72,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         user, expires_at = await self._authenticate(environ, auth)
         self._connections[sid] = user.id
         try:
-            await self._start_presence()
+            await self.start_presence()
             came_online = await presence.connection_opened(user_id=user.id, sid=sid)
         except Exception as exc:  # over the connection cap, or Redis unreachable
             self._connections.pop(sid, None)
@@ -105,6 +108,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         for room_id in [room for (typer, room) in self._typing_timers if typer == sid]:
             await self._stop_typing(sid, user.id, room_id)
         self._connections.pop(sid, None)
+        self._typing_rate.forget(sid)
         try:
             last_seen = await presence.connection_closed(user_id=user.id, sid=sid)
         except Exception:  # Redis unreachable: the heartbeat's resync settles it later
@@ -174,6 +178,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse(TypingIn, data)
+        if not self._typing_rate.allow(sid):
+            return {}  # over TYPING_RATE_PER_SECOND: dropped quietly, nobody needs 500 typing events
         session = await self.get_session(sid)
         user: User = session["user"]
         room_id = payload["roomId"]
@@ -188,13 +194,17 @@ class ChatNamespace(socketio.AsyncNamespace):
             self._typing_timers[(sid, room_id)] = asyncio.get_running_loop().call_later(
                 timeout, lambda: self._spawn(self._stop_typing(sid, user.id, room_id))
             )
+        await self._relay_typing(user.id, room_id, is_typing=payload["isTyping"])
+        return {}
+
+    async def _relay_typing(self, user_id: int, room_id: int, *, is_typing: bool) -> None:
+        """To the room's other connections: none of the typer's own, in any process (their other tabs know)."""
         await self.emit(
             "typing",
-            {"roomId": room_id, "userId": user.id, "isTyping": payload["isTyping"]},
+            {"roomId": room_id, "userId": user_id, "isTyping": is_typing},
             to=room_channel(room_id),
-            skip_sid=sid,
+            skip_sid=await presence.connection_sids(user_id=user_id),
         )
-        return {}
 
     # Presence and typing bookkeeping
 
@@ -202,9 +212,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
             timer.cancel()
-        await self.emit(
-            "typing", {"roomId": room_id, "userId": user_id, "isTyping": False}, to=room_channel(room_id), skip_sid=sid
-        )
+        await self._relay_typing(user_id, room_id, is_typing=False)
 
     async def _announce_status(self, user_id: int, status: str, **extra: Any) -> None:
         """Tell the user's co-members; a failure is logged, never fails the connect or disconnect."""
@@ -216,13 +224,14 @@ class ChatNamespace(socketio.AsyncNamespace):
         except Exception:
             logger.exception("user_status %s of user %s not announced", status, user_id)
 
-    async def _start_presence(self) -> None:
-        """Start the heartbeat and reaper of this process, once (daphne sends no lifespan events)."""
+    async def start_presence(self) -> None:
+        """Start the heartbeat and reaper of this process, once: as the server starts (chatbackend/asgi.py), or at
+        the first connection at the latest."""
         if self._presence_task is not None:
             return
-        await presence.presence_store().heartbeat()  # be known alive before holding any connection
         self._presence_task = asyncio.create_task(self._presence_loop(), name="presence-heartbeat")
         self.shutdown.install(self._close_all_connections)
+        await presence.presence_store().heartbeat()  # be known alive before holding any connection
 
     async def _close_all_connections(self) -> None:
         """At shutdown, after the drain: store the sends still queued, then close every connection so presence and
@@ -236,7 +245,6 @@ class ChatNamespace(socketio.AsyncNamespace):
     async def _presence_loop(self) -> None:
         interval = settings.CHAT["PRESENCE_HEARTBEAT_MS"] / 1000
         while True:
-            await asyncio.sleep(interval)
             try:
                 await self._heartbeat()
                 for user_id, when in (await presence.reap_dead_processes()).items():
@@ -247,6 +255,7 @@ class ChatNamespace(socketio.AsyncNamespace):
                 if not self._presence_dirty:
                     logger.warning("presence heartbeat failed, retrying every beat: %r", exc)
                 self._presence_dirty = True
+            await asyncio.sleep(interval)
 
     async def _resync_presence(self) -> None:
         local = {(user_id, sid) for sid, user_id in self._connections.items()}
@@ -287,6 +296,7 @@ def build_server() -> ChatServer:
         client_manager=manager,
         cors_allowed_origins="*" if settings.CORS_ALLOW_ALL_ORIGINS else (list(origins) or None),
         max_http_buffer_size=settings.CHAT["SOCKETIO_MAX_PAYLOAD_BYTES"],
+        json=GuardedJSON,  # nesting checked before packets are decoded
         # One connection's events run in order (a user's messages are stored in the order sent).
         async_handlers=False,
     )

@@ -108,6 +108,11 @@ async def connection_sids(*, user_id: int) -> list[str]:
     return await presence_store().connection_sids(user_id)
 
 
+def connection_sids_sync(*, user_id: int) -> list[str]:
+    """From sync code without an event loop (a management command): the user's sids, in any process."""
+    return presence_store().connection_sids_sync(user_id)
+
+
 def online_user_ids_sync(user_ids: list[int]) -> set[int]:
     """From sync code (a REST view): which of these users are online."""
     return presence_store().online_user_ids_sync(user_ids)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chatbackend.db import ExactCharField
+
 
 def new_invite_code() -> str:
     """128 random bits, URL-safe: unguessable, and short enough to share."""
@@ -15,7 +17,8 @@ def new_invite_code() -> str:
 class Room(models.Model):
     name = models.CharField(max_length=100)
     is_private = models.BooleanField(default=False)
-    invite_code = models.CharField(max_length=32, unique=True, default=new_invite_code)
+    # Compared byte for byte (utf8mb4_bin on MySQL): a code with its letters' case changed is another code.
+    invite_code = ExactCharField(max_length=32, unique=True, default=new_invite_code)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="RoomMember", related_name="rooms")

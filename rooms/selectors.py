@@ -32,11 +32,13 @@ def get_room(room_id: int) -> Room:
 
 
 def is_member(*, user_id: int, room_id: int) -> bool:
-    return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
+    """True for a membership of an active account: a deactivated user's open socket is refused everywhere."""
+    return RoomMember.objects.filter(room_id=room_id, user_id=user_id, user__is_active=True).exists()
 
 
 def memberships_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The batch form of `is_member`: which of these (room id, user id) pairs are memberships, in one query."""
+    """The batch form of `is_member`: which of these (room id, user id) pairs are memberships of active accounts,
+    in one query."""
     pairs = set(pairs)
     if not pairs:
         return set()
@@ -44,10 +46,16 @@ def memberships_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT m.room_id, m.user_id FROM ({wanted}) AS v JOIN {RoomMember._meta.db_table} AS m "
-            "ON m.room_id = v.room_id AND m.user_id = v.user_id",
-            params,
+            f"ON m.room_id = v.room_id AND m.user_id = v.user_id JOIN {User._meta.db_table} AS u "
+            "ON u.id = m.user_id AND u.is_active = %s",
+            [*params, True],
         )
         return {(int(room_id), int(user_id)) for room_id, user_id in cursor.fetchall()}
+
+
+def private_room_ids(room_ids: Iterable[int]) -> set[int]:
+    """Which of these rooms are private."""
+    return set(Room.objects.filter(id__in=set(room_ids), is_private=True).values_list("id", flat=True))
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:

@@ -4,23 +4,23 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from chatbackend.db import values_table
 from chatbackend.errors import (
     Banned,
-    DirectRoom,
     InsufficientRole,
     InvalidInviteCode,
+    InvalidTokenError,
     InviteCodeNotFound,
     InviteCodeRequired,
     NotRoomMember,
-    RateLimited,
+    RoomNotFound,
 )
 from chatbackend.validation import clean_text
 from messaging.delivery import publish_on_commit, room_channel, unsubscribe_user_on_commit
+from rooms.invite_limit import invite_code_attempt
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import get_room, is_member
 from rooms.serializers import member_event
@@ -37,14 +37,21 @@ def create_room(*, creator: User, name: str, is_private: bool = False) -> Room:
     return room
 
 
+def not_a_member(room: Room) -> RoomNotFound | NotRoomMember:
+    """The refusal of a non-member: a private room is not found, as if it did not exist (no existence oracle);
+    a public room, which anyone may see, says why."""
+    return RoomNotFound() if room.is_private else NotRoomMember()
+
+
 def require_member(user: User, room: Room) -> None:
-    """Raise NotRoomMember unless the user is a member of the room."""
+    """Raise unless the user is a member of the room: RoomNotFound (private room) or NotRoomMember (public)."""
     if not is_member(user_id=user.id, room_id=room.id):
-        raise NotRoomMember()
+        raise not_a_member(room)
 
 
 def member_room(*, user: User, room_id: int) -> Room:
-    """The room, if the user is a member of it; raises RoomNotFound or NotRoomMember."""
+    """The room, if the user is a member of it; raises RoomNotFound (also for private rooms of others) or
+    NotRoomMember."""
     room = get_room(room_id)
     require_member(user, room)
     return room
@@ -54,7 +61,7 @@ def require_role(user: User, room: Room, *roles: RoomMember.Role) -> RoomMember:
     """The user's membership, if it has one of these roles; raises NotRoomMember or InsufficientRole."""
     membership = RoomMember.objects.filter(room=room, user=user).first()
     if membership is None:
-        raise NotRoomMember()
+        raise not_a_member(room)
     if membership.role not in roles:
         raise InsufficientRole()
     return membership
@@ -70,45 +77,27 @@ def add_member(*, user: User, room: Room) -> bool:
     """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error.
 
     The one gate of every way in (REST join by id or code, socket join): banned users and strangers to a direct
-    room are refused here. A new member is announced to the room with `member_joined`.
+    room are refused here, and so is an account that is no longer active (a deactivated or deleted user's open
+    socket). A new member is announced to the room with `member_joined`.
     """
+    if not User.objects.filter(id=user.id, is_active=True).exists():
+        raise InvalidTokenError("The account is no longer active.")
     if is_member(user_id=user.id, room_id=room.id):
         return False
     if room.is_direct:
-        raise NotRoomMember()
+        raise not_a_member(room)
     try:
         with transaction.atomic():
             locked_room(room.id)  # a concurrent ban either sees this membership or is seen by this check
             if RoomBan.objects.filter(room=room, user=user).exists():
                 raise Banned()
             membership = RoomMember.objects.create(room=room, user=user)
-    except IntegrityError:  # the other concurrent join stored the same membership
-        return False
+    except IntegrityError:  # the other concurrent join stored the same membership, or the user was just deleted
+        if is_member(user_id=user.id, room_id=room.id):
+            return False
+        raise InvalidTokenError("The account is no longer active.") from None
     publish_on_commit("member_joined", member_event(membership), to=room_channel(room.id))
     return True
-
-
-def _invite_failure_limit() -> tuple[int, int]:
-    """(wrong codes allowed, window in seconds) from the DRF-style rate "N/period"."""
-    count, period = settings.CHAT["THROTTLE_RATES"]["invite_code_failures"].split("/")
-    return int(count), {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-
-
-def _check_invite_attempts(user: User) -> None:
-    """Refuse further codes from a user who has guessed wrong too often: codes cannot be brute-forced."""
-    limit, window = _invite_failure_limit()
-    if cache.get(f"invite-failures:{user.id}", 0) >= limit:
-        raise RateLimited("Too many wrong invite codes: try again later.", retry_after_ms=window * 1000)
-
-
-def _count_invite_failure(user: User) -> None:
-    _, window = _invite_failure_limit()
-    key = f"invite-failures:{user.id}"
-    if not cache.add(key, 1, timeout=window):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
 
 
 def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Room:
@@ -117,10 +106,9 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
     if room.is_private and not is_member(user_id=user.id, room_id=room.id):
         if invite_code is None:
             raise InviteCodeRequired()
-        _check_invite_attempts(user)
-        if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
-            _count_invite_failure(user)
-            raise InvalidInviteCode()
+        with invite_code_attempt(user_id=user.id):
+            if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
+                raise InvalidInviteCode()
     add_member(user=user, room=room)
     return room
 
@@ -128,11 +116,10 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
 def join_room_by_code(*, user: User, invite_code: str) -> Room:
     """Join whichever room this invite code belongs to."""
     invite_code = clean_text(invite_code, field="inviteCode", max_length=INVITE_CODE_MAX_LENGTH)
-    _check_invite_attempts(user)
-    room = Room.objects.filter(invite_code=invite_code).first()
-    if room is None:
-        _count_invite_failure(user)
-        raise InviteCodeNotFound()
+    with invite_code_attempt(user_id=user.id):
+        room = Room.objects.filter(invite_code=invite_code).first()  # compared byte for byte: see Room.invite_code
+        if room is None:
+            raise InviteCodeNotFound()
     add_member(user=user, room=room)
     return room
 
@@ -148,15 +135,15 @@ def subscribe(*, user: User, room_id: int) -> Room:
 
 
 def leave_room(*, user: User, room_id: int) -> None:
-    """End the user's membership; the last owner leaving hands ownership to the longest-standing admin or member."""
+    """End the user's membership; the last owner leaving hands ownership to the longest-standing admin or member.
+
+    Either user may leave a direct room: it stays for the other, and opening it again comes back to it."""
     room = get_room(room_id)
-    if room.is_direct:
-        raise DirectRoom()
     with transaction.atomic():
         locked_room(room.id)
         membership = RoomMember.objects.filter(room=room, user=user).first()
         if membership is None:
-            raise NotRoomMember()
+            raise not_a_member(room)
         end_membership(membership, reason="left")
 
 

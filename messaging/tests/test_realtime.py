@@ -131,7 +131,7 @@ def test_join_private_room_needs_membership(live_server_url: str) -> None:
         outsider_peer = await connected(live_server_url, token_for(outsider))
         assert (await member_peer.call("join_room", {"roomId": room.id}))["ok"] is True
         refused = await outsider_peer.call("join_room", {"roomId": room.id})
-        assert refused == {"ok": False, "error": {"code": "not_room_member", "message": refused["error"]["message"]}}
+        assert refused == {"ok": False, "error": {"code": "room_not_found", "message": refused["error"]["message"]}}
         # The outsider receives nothing of the room.
         await member_peer.call("send_message", {"roomId": room.id, "content": "secret"})
         await member_peer.call("typing", {"roomId": room.id, "isTyping": True})
@@ -286,9 +286,9 @@ def test_non_member_cannot_send_to_a_room(live_server_url: str) -> None:
 
     async def scenario() -> None:
         peer = await connected(live_server_url, token_for(outsider))
-        for room in (public, private):
+        for room, code in ((public, "not_room_member"), (private, "room_not_found")):
             ack = await peer.call("send_message", {"roomId": room.id, "content": "let me in"})
-            assert ack["ok"] is False and ack["error"]["code"] == "not_room_member"
+            assert ack["ok"] is False and ack["error"]["code"] == code
         await close(peer)
 
     run(scenario)
@@ -456,7 +456,7 @@ def test_typing_in_a_private_room_needs_membership(live_server_url: str) -> None
     async def scenario() -> None:
         peer = await connected(live_server_url, token_for(outsider))
         ack = await peer.call("typing", {"roomId": room.id, "isTyping": True})
-        assert ack["ok"] is False and ack["error"]["code"] == "not_room_member"
+        assert ack["ok"] is False and ack["error"]["code"] == "room_not_found"
         await close(peer)
 
     run(scenario)
