@@ -111,7 +111,9 @@ def test_a_stranger_cannot_open_a_dm_and_learns_nothing_about_who_exists() -> No
     User.objects.filter(id=gone.id).update(is_active=False)
     client = client_for(me)
 
-    answers = [client.post("/api/dms", {"userId": user_id}, format="json") for user_id in (stranger.id, 999999, gone.id)]
+    answers = [
+        client.post("/api/dms", {"userId": user_id}, format="json") for user_id in (stranger.id, 999999, gone.id)
+    ]
 
     bodies = [assert_error(answer, 404, "user_not_found") for answer in answers]
     assert bodies[0] == bodies[1] == bodies[2]
