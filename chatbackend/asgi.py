@@ -69,7 +69,14 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if refusal is not None:
             await _respond(send, *refusal)
             return
-    await socketio_application(scope, receive, send)
+    try:
+        await socketio_application(scope, receive, send)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        if scope["type"] != "websocket":
+            raise
+        # engine.io decodes a websocket's packets outside any handler: an undecodable one ends the connection
+        # with an exception. Anyone may send one, signed in or not: one line, no traceback.
+        logger.info("websocket closed on an undecodable engine.io packet: %s", type(exc).__name__)
 
 
 def _oversized_poll(scope: dict[str, Any]) -> tuple[int, str, str] | None:

@@ -63,11 +63,16 @@ def check_nesting(document: bytes | str) -> None:
 
 
 class GuardedJSON:
-    """The json module python-socketio decodes packets with, with the nesting check first."""
+    """The json module python-socketio and python-engineio decode packets with, with the nesting check first.
+
+    Too deep is a ValueError, as any undecodable JSON is to them: engine.io then keeps the text, and Socket.IO's
+    decoding fails, which closes the session (messaging/socket_protocol.py)."""
 
     @staticmethod
     def loads(document: str | bytes, **options: Any) -> Any:
-        check_nesting(document)
+        limit = settings.CHAT["JSON_MAX_DEPTH"]
+        if nesting_exceeds(document, limit):
+            raise ValueError(f"JSON nested deeper than {limit} levels")
         return json.loads(document, **options)
 
     @staticmethod

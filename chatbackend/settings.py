@@ -303,7 +303,10 @@ LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "chatbackend.logcontext.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
+        "one_line": {"()": "chatbackend.logcontext.OneLineFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -323,6 +326,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # Malformed packets from clients: one line each, never a traceback (see OneLineFilter).
+        "engineio.server": {"filters": ["one_line"]},
         # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
         "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
         "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
