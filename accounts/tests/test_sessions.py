@@ -81,7 +81,7 @@ def test_a_deactivated_user_s_tokens_are_refused_everywhere() -> None:
 
 
 def _signed(claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
+    return jwt.encode(claims, str(settings.SIMPLE_JWT["SIGNING_KEY"]), algorithm="HS256")
 
 
 def _claims(user: User, token_type: str, **overrides: Any) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def test_the_handshake_refuses_claims_of_the_wrong_type_as_invalid_token(
     user = make_user()
     now = int(time.time())
     payload = {"token_type": "access", "exp": now + 600, "iat": now, "jti": "j" * 32, "user_id": str(user.id)}
-    token = jwt.encode({**payload, **claims}, settings.SIMPLE_JWT["SIGNING_KEY"], algorithm="HS256")
+    token = jwt.encode({**payload, **claims}, str(settings.SIMPLE_JWT["SIGNING_KEY"]), algorithm="HS256")
 
     async def scenario() -> None:
         peer = Peer(live_server_url)
