@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
+from chatbackend.jsonlimits import nesting_exceeds
 from chatbackend.testclients import connected
 from chatbackend.testing import ServerProcess, assert_error, client_for, make_room, make_user, token_for
 from conftest import SERVER_ENV
@@ -32,6 +33,23 @@ def watched_server(test_database_url: str) -> Iterator[ServerProcess]:
 
 def log_since(server: ServerProcess, mark: int) -> str:
     return server.log_path.read_bytes()[mark:].decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("document", "too_deep"),
+    [
+        ("[" * 33 + "]" * 33, True),
+        ("[" * 32 + "]" * 32, False),
+        ('{"a":' * 40 + "1" + "}" * 40, True),
+        (json.dumps({"a": "[" * 5000}), False),
+        (json.dumps({"a": '\\"[[[[' * 100}), False),
+        ('"unterminated \\" [[[[' + "[" * 50, False),
+        ("[" + ",".join(["[]"] * 1000) + "]", False),
+    ],
+)
+def test_nesting_is_measured_outside_strings(document: str, too_deep: bool) -> None:
+    assert nesting_exceeds(document, 32) is too_deep
+    assert nesting_exceeds(document.encode(), 32) is too_deep
 
 
 @pytest.mark.django_db
