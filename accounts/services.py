@@ -103,15 +103,16 @@ def deactivate_user(*, user: User) -> None:
 
 
 def change_password(*, user: User, password: str) -> None:
-    """Set a new password (Django's validators apply): the account's other sessions end, sockets included."""
+    """Set a new password (Django's validators apply): every session of the account ends, sockets included; the
+    user signs in again with the new password."""
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
         raise ValidationFailed(f"password: {exc.messages[0]}", password=exc.messages) from exc
     with transaction.atomic():
-        user.set_password(password)  # raises token_version: see User.set_password
-        user.save(update_fields=["password", "token_version"])
-        _disconnect_on_commit(user.id)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        end_sessions(user=user)  # raises the stored version itself: this instance's may be stale
 
 
 def delete_user(*, user: User) -> None:

@@ -65,8 +65,9 @@ EVENTS: tuple[Event, ...] = (
         "typing",
         "client → server",
         "{roomId: int, isTyping: boolean}",
-        "Tell the room's other connections that the caller is (or stopped) typing; cleared automatically after "
-        "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect.",
+        "Tell the room's other users that the caller is (or stopped) typing; cleared automatically after "
+        "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect. At most TYPING_RATE_PER_SECOND "
+        "per connection per second are relayed: the rest are acknowledged and dropped quietly.",
         "{ok: true}",
         ("room_not_found", "not_room_member", *COMMON),
         "socket.emit('typing', {roomId: 1, isTyping: true})",
@@ -97,7 +98,7 @@ EVENTS: tuple[Event, ...] = (
         "typing",
         "server → client",
         "{roomId, userId, isTyping}",
-        "To the other connections subscribed to the room, never back to the typer's own connection.",
+        "To the other users' connections subscribed to the room, never to any connection of the typer.",
     ),
     Event(
         "member_joined",
