@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatbackend.testing import ServerProcess, database_url_for
+from tests.support import ServerProcess, database_url_for
 
 # Short windows so that tests can wait them out.
 SERVER_ENV = {

@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import profiles, services
+from accounts import services
 from accounts.authentication import current_user, token_pair
 from accounts.models import User
 from accounts.throttles import LoginAccountThrottle, LoginIPThrottle, RegisterAccountThrottle, RegisterIPThrottle
 from chatbackend.schema import errors
-from chatbackend.validation import StrictCharField, parse
+from chatbackend.validation import RAW_LINE_MAX_LENGTH, RAW_WORD_MAX_LENGTH, StrictCharField, parse
+from rooms import profiles
 
 
 class UserOut(serializers.ModelSerializer[User]):
@@ -38,22 +39,22 @@ class PublicUserOut(serializers.ModelSerializer[User]):
 
 
 class ProfileIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
 
 
 class RegisterIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000)
-    email = StrictCharField(max_length=10_000)
-    password = StrictCharField(max_length=1_000)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
+    email = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
+    password = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class LoginIn(serializers.Serializer[Any]):
-    email = StrictCharField(max_length=10_000)
-    password = StrictCharField(max_length=1_000)
+    email = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
+    password = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class RefreshIn(serializers.Serializer[Any]):
-    refreshToken = StrictCharField(max_length=10_000)
+    refreshToken = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
 
 
 class AuthOut(serializers.Serializer[Any]):

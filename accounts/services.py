@@ -124,8 +124,8 @@ def delete_user(*, user: User) -> None:
 
 
 def _disconnect_on_commit(user_id: int) -> None:
-    # Imported here: delivery sits above accounts (it imports presence, which imports this module).
-    from messaging.delivery import disconnect_user_on_commit
+    # Imported here: presence sits above accounts (it imports this module for lastSeen).
+    from presence.services import disconnect_user_on_commit
 
     disconnect_user_on_commit(user_id=user_id)
 

@@ -3,18 +3,10 @@
 import hashlib
 from typing import Any
 
-from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import normalize_email
-
-
-class ChatRateThrottle(SimpleRateThrottle):
-    """A DRF throttle whose rate is read from settings.CHAT["THROTTLE_RATES"] when it runs (not at import)."""
-
-    def get_rate(self) -> str | None:
-        return str(settings.CHAT["THROTTLE_RATES"][self.scope])
+from chatbackend.throttling import ChatRateThrottle
 
 
 class PerIPThrottle(ChatRateThrottle):

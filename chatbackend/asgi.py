@@ -15,8 +15,8 @@ django_application = get_asgi_application()  # before any import that touches mo
 import socketio  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from messaging.delivery import hub  # noqa: E402
-from messaging.realtime import build_server  # noqa: E402
+from chatbackend.events import hub  # noqa: E402
+from messaging.realtime.namespace import build_server  # noqa: E402
 
 logger = logging.getLogger(__name__)
 sio = build_server()

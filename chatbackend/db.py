@@ -5,7 +5,8 @@ one connection, so concurrent handlers queue behind each other. Here each unit o
 threads (so at most that many connections per process), wrapped in `close_old_connections()` so that a
 connection broken by a database restart or `wait_timeout` is replaced instead of failing every later call.
 The caller's context (the request/connection id of the log lines) goes along to the thread, and the time of each
-unit, queueing included, is observed by the `chat_db_seconds` metric.
+unit, queueing included, is observed by the `chat_db_seconds` metric. Events the unit publishes on commit come back
+with its result and are sent from the loop.
 """
 
 import asyncio
@@ -14,12 +15,14 @@ import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from django.conf import settings
 from django.db import close_old_connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from chatbackend.events import Handover, collected, run_in_order
 from chatbackend.metrics import DB_SECONDS
 
 P = ParamSpec("P")
@@ -31,16 +34,39 @@ def db_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=settings.CHAT["DB_THREADS"], thread_name_prefix="db")
 
 
-def _unit_of_work(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+@dataclass
+class _Outcome(Generic[R]):
+    """What a unit of work left: its result or its exception, and the events it published on commit (a unit that
+    raises may have committed before: its events go out all the same)."""
+
+    published: list[Handover]
+    result: R | None = None
+    error: Exception | None = None
+
+    def unwrap(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return cast(R, self.result)
+
+
+def _unit_of_work(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> _Outcome[R]:
     close_old_connections()
     try:
-        return fn(*args, **kwargs)
+        with collected() as published:
+            try:
+                return _Outcome(published, result=fn(*args, **kwargs))
+            except Exception as exc:
+                return _Outcome(published, error=exc)
     finally:
         close_old_connections()
 
 
 def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """`await db(service)(**kwargs)`: run a sync ORM function on the DB pool without blocking the event loop."""
+    """`await db(service)(**kwargs)`: run a sync ORM function on the DB pool without blocking the event loop.
+
+    The events the function published on commit are sent from the loop before this returns, in order, so a
+    handler acknowledges only what its room has been sent (see chatbackend.events).
+    """
 
     async def run(*args: P.args, **kwargs: P.kwargs) -> R:
         loop = asyncio.get_running_loop()
@@ -48,9 +74,11 @@ def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         call = functools.partial(context.run, functools.partial(_unit_of_work, fn, *args, **kwargs))
         started = time.perf_counter()
         try:
-            return await loop.run_in_executor(db_executor(), call)
+            outcome = await loop.run_in_executor(db_executor(), call)
         finally:
             DB_SECONDS.observe(time.perf_counter() - started)
+        await run_in_order(outcome.published)
+        return outcome.unwrap()
 
     return run
 

@@ -44,7 +44,7 @@ class GuardedJSON:
     """The json module python-socketio and python-engineio decode packets with, with the nesting check first.
 
     Too deep is a ValueError, as any undecodable JSON is to them: engine.io then keeps the text, and Socket.IO's
-    decoding fails, which closes the session (messaging/socket_protocol.py)."""
+    decoding fails, which closes the session (messaging/realtime/protocol.py)."""
 
     @staticmethod
     def loads(document: str | bytes, **options: Any) -> Any:

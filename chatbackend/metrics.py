@@ -1,12 +1,12 @@
 """Prometheus metrics of one server process (exposed at `/metrics` by chatbackend.health).
 
 The metrics live in prometheus-client's process-wide registry (that library's model: one registry per process,
-scraped per process). Entry points update them in thin places: the Socket.IO event decorator and connect/disconnect
-handlers, the delivery functions, the DB thread helper, the REST exception handler and the presence heartbeat.
-Services know nothing of them.
+scraped per process). They are updated in thin places: the Socket.IO event decorator and connect/disconnect
+handlers, the socket writer (deliveries), the storing of messages (once committed), the DB thread helper, the
+REST exception handler and the presence heartbeat.
 """
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 CONNECTED_SOCKETS = Gauge("chat_connected_sockets", "Socket.IO connections open on this process.")
 MESSAGES_STORED = Counter("chat_messages_stored", "Messages stored by sends served by this process.")
@@ -34,6 +34,10 @@ def record_error(code: str, *, transport: str) -> None:
         RATE_LIMITED.labels(transport=transport).inc()
 
 
-def sample(name: str, labels: dict[str, str] | None = None) -> float:
-    """The current value of one sample of this process's registry (0 when it has none yet)."""
-    return REGISTRY.get_sample_value(name, labels or {}) or 0.0
+def current(metric: Counter | Gauge) -> float:
+    """The current value of an unlabelled counter (its total) or gauge of this process."""
+    for family in metric.collect():
+        for point in family.samples:
+            if point.name in (family.name, f"{family.name}_total"):
+                return float(point.value)
+    return 0.0

@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["chatbackend.parsers.LimitedJSONParser"],
-    "EXCEPTION_HANDLER": "chatbackend.errors.rest_exception_handler",
+    "EXCEPTION_HANDLER": "chatbackend.exception_handler.rest_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Client addresses for throttling: REMOTE_ADDR unless NUM_PROXIES trusted proxies add X-Forwarded-For.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -239,11 +239,15 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CHAT = {
+    # Lengths in characters, after cleaning; the model fields take theirs from here (a change needs a migration).
     "MESSAGE_MAX_LENGTH": 4000,
     "NAME_MAX_LENGTH": 100,
+    "REACTION_MAX_LENGTH": 32,
+    "CLIENT_MSG_ID_MAX_LENGTH": 64,
+    "INVITE_CODE_MAX_LENGTH": 32,
+    # Page sizes of history and member lists.
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,
-    "REACTION_MAX_LENGTH": 32,
     # Distinct emoji on one message, and distinct emoji one user puts on one message (then `too_many_reactions`).
     "REACTIONS_PER_MESSAGE_MAX": env.int("REACTIONS_PER_MESSAGE_MAX", default=50),
     "REACTIONS_PER_USER_MAX": env.int("REACTIONS_PER_USER_MAX", default=10),

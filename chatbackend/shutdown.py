@@ -14,13 +14,9 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from chatbackend.errors import Unavailable
+from chatbackend.errors import ShuttingDown
 
 logger = logging.getLogger(__name__)
-
-
-class ShuttingDown(Unavailable):
-    default_message = "The server is restarting: reconnect and retry."
 
 
 class GracefulShutdown:

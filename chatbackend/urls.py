@@ -15,8 +15,9 @@ from accounts import api as accounts_api
 from accounts.admin_login import throttled_admin_login
 from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
-from chatbackend.socketio_docs import socketio_reference
+from chatbackend.validation import id_from_text
 from messaging import api as messaging_api
+from messaging.realtime.docs import socketio_reference
 from rooms import api as rooms_api
 
 
@@ -24,13 +25,13 @@ class IdConverter:
     """A database id in a URL: digits, handed to the view as an int.
 
     Any run of digits matches, so that an id no row can have (past 64 bits) reaches the view and gets the view's
-    own refusal (room_not_found) rather than a bare 404; digits too many to be an id become 0, which no row has.
+    own refusal (room_not_found) rather than a bare 404: digits that are no id become 0, which no row has.
     """
 
     regex = "[0-9]+"
 
     def to_python(self, value: str) -> int:
-        return int(value) if len(value) <= 20 else 0
+        return id_from_text(value) or 0
 
     def to_url(self, value: int) -> str:
         return str(value)

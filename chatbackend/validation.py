@@ -1,8 +1,10 @@
-"""Text rules shared by every entry point: strict JSON types at the edge and one way to clean user text."""
+"""Input rules shared by every entry point: what an id is, page sizes, strict JSON types at the edge, and one way
+to clean user text. Length limits are settings.CHAT's (the model fields read them too)."""
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +16,39 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Lone UTF-16 surrogates: JSON may carry them ("\ud800"), but no UTF-8 encoding exists, so the database and
 # the password hasher would fail on them with a 500.
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+# Ids are positive BIGINTs, in JSON, URLs, query strings and cursors alike.
+MAX_ID = 2**63 - 1
+# Bounds on raw JSON strings, checked before any cleaning so that a huge value costs nothing: well above the
+# cleaned limits (cleaning may remove characters), and low enough for the code that reads the value whole.
+RAW_TEXT_MAX_LENGTH = 100_000  # message content
+RAW_LINE_MAX_LENGTH = 10_000  # names, emails, tokens
+RAW_WORD_MAX_LENGTH = 1_000  # passwords (validators compare them with the name and email), codes, emoji, roles
+
+
+def is_id(value: object, *, allow_zero: bool = False) -> TypeGuard[int]:
+    """True for an int (not a bool) that a row id can be: 1 to MAX_ID, or 0 too with `allow_zero`."""
+    return isinstance(value, int) and not isinstance(value, bool) and (0 if allow_zero else 1) <= value <= MAX_ID
+
+
+def id_from_text(text: str, *, allow_zero: bool = False) -> int | None:
+    """The id that a string of ASCII digits spells (a URL, a query parameter, a cursor); None for anything else."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if is_id(value, allow_zero=allow_zero) else None
+
+
+def page_limit(raw: str | None) -> int:
+    """The page size asked for: the default when absent, capped at the maximum, a 400 when not a positive integer."""
+    chat = settings.CHAT
+    if raw is None or raw == "":
+        return int(chat["HISTORY_DEFAULT_LIMIT"])
+    maximum = int(chat["HISTORY_MAX_LIMIT"])
+    digits = raw.lstrip("0")  # "0000000" is zero however long; a huge number is not parsed, only capped
+    if not (raw.isascii() and raw.isdigit()) or not digits:
+        raise ValidationFailed("limit: must be a positive integer.", limit=["Must be a positive integer."])
+    return min(int(digits), maximum) if len(digits) <= 6 else maximum
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:
@@ -80,20 +115,16 @@ class StrictIdField(serializers.Field):
     """A positive JSON integer id (a numeric string is accepted too, as URL ids are strings)."""
 
     default_error_messages = {"invalid": "Must be a positive integer id."}
-    MAX_ID = 2**63 - 1
 
     def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
-        self.minimum = 0 if allow_zero else 1
+        self.allow_zero = allow_zero
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool):
+        value = id_from_text(data, allow_zero=self.allow_zero) if isinstance(data, str) else data
+        if not is_id(value, allow_zero=self.allow_zero):
             self.fail("invalid")
-        if isinstance(data, str) and data.isascii() and data.isdigit() and len(data) < 20:
-            data = int(data)
-        if not isinstance(data, int) or not self.minimum <= data <= self.MAX_ID:
-            self.fail("invalid")
-        return data
+        return int(value)
 
     def to_representation(self, value: Any) -> int:
         return int(value)

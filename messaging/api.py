@@ -8,9 +8,8 @@ from rest_framework.views import APIView
 
 from accounts.authentication import current_user
 from chatbackend.schema import errors
-from chatbackend.validation import parse
+from chatbackend.validation import page_limit, parse
 from messaging import changes, selectors, services
-from messaging.delivery import deliver_message_on_commit
 from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn, message_json
 
 HistoryPageOut = inline_serializer(
@@ -36,7 +35,7 @@ class RoomMessages(APIView):
             room_id=room_id,
             cursor=request.query_params.get("cursor") or None,
             after=selectors.parse_after(request.query_params.get("after")),
-            limit=selectors.history_limit(request.query_params.get("limit")),
+            limit=page_limit(request.query_params.get("limit")),
         )
         return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
@@ -49,8 +48,6 @@ class RoomMessages(APIView):
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
         )
-        if created:
-            deliver_message_on_commit(message)
         return Response(message_json(message), status=201 if created else 200)
 
 

@@ -1,6 +1,6 @@
 """Changing messages after they were sent: editing, soft deleting, reactions, and members' read state.
 
-Each function checks access with the rules of rooms.services, stores, and publishes its event on commit, so the
+Each function checks access with rooms.access, stores, and publishes its event on commit, so the
 REST views and the Socket.IO handlers that call it emit the same thing.
 """
 
@@ -12,25 +12,14 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.errors import (
-    Conflict,
-    InsufficientRole,
-    MessageDeleted,
-    MessageNotFound,
-    NotMessageSender,
-    RoomNotFound,
-)
+from chatbackend.errors import MessageDeleted, MessageNotFound, RoomNotFound, TooManyReactions
+from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
-from messaging.delivery import message_event, publish_on_commit, room_channel
 from messaging.models import Message, Reaction
+from messaging.positions import advance_read_position, read_position
 from messaging.selectors import get_message
-from rooms.models import RoomMember
-from rooms.services import advance_read_position, member_room, require_role
-
-
-class TooManyReactions(Conflict):
-    code = "too_many_reactions"
-    default_message = "This message has as many different reactions as it may have."
+from messaging.serializers import message_json
+from rooms import access
 
 
 def _check_reaction_caps(message: Message, user: User, emoji: str, emoji_key: str) -> None:
@@ -50,7 +39,7 @@ def _member_message(user: User, message_id: int, *, lock: bool = False) -> Messa
     private room the user is not in is not found, as a missing one is."""
     message = get_message(message_id)
     try:
-        member_room(user=user, room_id=message.room_id)
+        access.member_room(user=user, room_id=message.room_id)
     except RoomNotFound as exc:
         raise MessageNotFound() from exc
     if lock:
@@ -63,14 +52,13 @@ def edit_message(*, editor: User, message_id: int, content: str) -> Message:
     content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     with transaction.atomic():
         message = _member_message(editor, message_id, lock=True)
-        if message.sender_id != editor.id:
-            raise NotMessageSender()
+        access.require_sender(editor, sender_id=message.sender_id)
         if message.deleted_at is not None:
             raise MessageDeleted()
         message.content = content
         message.edited_at = timezone.now()
         message.save(update_fields=["content", "edited_at"])
-        publish_on_commit("message_updated", message_event(message), to=room_channel(message.room_id))
+        publish_on_commit("message_updated", message_json(message), to=room_channel(message.room_id))
     return message
 
 
@@ -83,18 +71,13 @@ def delete_message(*, deleter: User, message_id: int) -> Message:
         message = _member_message(deleter, message_id, lock=True)
         if message.deleted_at is not None:
             raise MessageDeleted()
-        if message.sender_id != deleter.id:
-            room = message.room
-            try:
-                require_role(deleter, room, RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
-            except InsufficientRole as exc:
-                raise InsufficientRole("Only the sender or the room's owners and admins delete a message.") from exc
+        access.require_may_delete(deleter, message.room, sender_id=message.sender_id)
         message.content = ""
         message.deleted_at = timezone.now()
         message.reactions = {}
         message.save(update_fields=["content", "deleted_at", "reactions"])
         Reaction.objects.filter(message=message).delete()
-        publish_on_commit("message_deleted", message_event(message), to=room_channel(message.room_id))
+        publish_on_commit("message_deleted", message_json(message), to=room_channel(message.room_id))
     return message
 
 
@@ -151,14 +134,13 @@ def mark_read(*, user: User, room_id: int, message_id: int) -> int:
     A position never moves back (a late or duplicate mark is harmless). When it moves, co-members subscribed to
     the room see `read_receipt`.
     """
-    room = member_room(user=user, room_id=room_id)
+    room = access.member_room(user=user, room_id=room_id)
     message = Message.objects.filter(id=message_id, room_id=room.id).only("id", "seq").first()
     if message is None:
         raise MessageNotFound()
     with transaction.atomic():
         if not advance_read_position(room_id=room.id, user_id=user.id, message_id=message.id, seq=message.seq):
-            position = RoomMember.objects.values_list("last_read_message_id", flat=True).get(room=room, user=user)
-            return int(position or message.id)
+            return int(read_position(room_id=room.id, user_id=user.id) or message.id)
         event = {"roomId": room.id, "userId": user.id, "messageId": message.id}
         publish_on_commit("read_receipt", event, to=room_channel(room.id))
     return message.id

@@ -14,7 +14,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set by clients that retry sends: (room, sender, client_msg_id) is stored once; compared byte for byte, so
     # "Msg-1" and "msg-1" are two messages.
-    client_msg_id = ExactCharField(max_length=64, null=True, blank=True)
+    client_msg_id = ExactCharField(max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"], null=True, blank=True)
     # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
     seq = models.BigIntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -48,7 +48,7 @@ class Reaction(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    emoji = models.CharField(max_length=32)
+    emoji = models.CharField(max_length=settings.CHAT["REACTION_MAX_LENGTH"])
     # The emoji's UTF-8 bytes in hex. utf8mb4_unicode_ci weighs most emoji equal (all characters outside the
     # BMP compare equal), so uniqueness and grouping use this ASCII key, never the emoji column.
     emoji_key = models.CharField(max_length=256)

@@ -4,13 +4,12 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from accounts.models import User
 from chatbackend.errors import MessageNotFound, ValidationFailed
+from chatbackend.validation import id_from_text, is_id
 from messaging.models import Message
+from rooms.access import require_readable
 from rooms.selectors import get_room
-from rooms.services import require_readable
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,11 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     """(direction, message id) of a cursor this API handed out; raises ValidationFailed otherwise."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        direction, _, value = raw.partition(":")
-        message_id = int(value) if len(value) < 20 else -1
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."]) from exc
-    if direction not in (NEWER, OLDER) or not 0 < message_id < 2**63:
+    direction, _, value = raw.partition(":")
+    message_id = id_from_text(value)
+    if direction not in (NEWER, OLDER) or message_id is None:
         raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."])
     return direction, message_id
 
@@ -43,21 +42,10 @@ def parse_after(raw: str | None) -> int | None:
     """The `after` message id of a catch-up request: a non-negative integer, or None when absent."""
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+    after = id_from_text(raw, allow_zero=True)
+    if after is None:
         raise ValidationFailed("after: must be a message id.", after=["Must be a non-negative integer."])
-    return int(raw)
-
-
-def history_limit(raw: str | None) -> int:
-    """The page size asked for: the default when absent, capped at the maximum, a 400 when not a positive integer."""
-    chat = settings.CHAT
-    if raw is None or raw == "":
-        return int(chat["HISTORY_DEFAULT_LIMIT"])
-    maximum = int(chat["HISTORY_MAX_LIMIT"])
-    digits = raw.lstrip("0")  # "0000000" is zero however long; a huge number is not parsed, only capped
-    if not (raw.isascii() and raw.isdigit()) or not digits:
-        raise ValidationFailed("limit: must be a positive integer.", limit=["Must be a positive integer."])
-    return min(int(digits), maximum) if len(digits) <= 6 else maximum
+    return after
 
 
 def history_page(
@@ -87,7 +75,7 @@ def history_page(
 
 def get_message(message_id: int) -> Message:
     """The message with this id (tombstones included); raises MessageNotFound."""
-    if not 0 < message_id < 2**63:
+    if not is_id(message_id):
         raise MessageNotFound()
     try:
         return Message.objects.get(id=message_id)

@@ -5,7 +5,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField
+from chatbackend.validation import (
+    RAW_TEXT_MAX_LENGTH,
+    RAW_WORD_MAX_LENGTH,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+)
 from messaging.models import Message
 
 
@@ -52,8 +58,8 @@ def message_json(message: Message) -> dict[str, Any]:
 class MessageIn(serializers.Serializer[Any]):
     """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
 
-    content = StrictCharField(max_length=100_000)
-    clientMsgId = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH)
+    clientMsgId = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, required=False, allow_null=True, default=None)
 
 
 class SendMessageIn(MessageIn):
@@ -75,11 +81,11 @@ class TypingIn(RoomRefIn):
 
 
 class EditMessageIn(serializers.Serializer[Any]):
-    content = StrictCharField(max_length=100_000)
+    content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH)
 
 
 class ReactionIn(serializers.Serializer[Any]):
-    emoji = StrictCharField(max_length=1_000)
+    emoji = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class MarkReadIn(serializers.Serializer[Any]):

@@ -4,7 +4,9 @@ Every send takes the same two steps, whoever calls it:
 - `prepare_send`: the checks that need no database (room id, content, clientMsgId), before a send is queued;
 - `store_messages`: membership, retries, the rate limit and the write, for a whole batch in one transaction.
 The REST send and management commands call `send_message` (a batch of one); the Socket.IO handlers hand prepared
-sends to the process's group-commit writer (messaging/writer.py), which stores many with one `store_messages`.
+sends to the process's group-commit writer (messaging/realtime/writer.py), which stores many with one `store_messages`.
+Like every service, storing publishes its events on commit: each new message goes to its room as `receive_message`,
+whoever sent it.
 """
 
 from collections.abc import Iterable, Sequence
@@ -16,13 +18,15 @@ from django.db import IntegrityError, connection, transaction
 from accounts.models import User
 from chatbackend.db import any_row, values_table
 from chatbackend.errors import NotRoomMember, RoomNotFound, ValidationFailed
+from chatbackend.events import publish_on_commit, room_channel
+from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.validation import clean_text
 from messaging.models import Message
+from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
 from messaging.ratelimit import rate_limiter
-from rooms.selectors import check_room_id, memberships_among, private_room_ids
-from rooms.services import advance_read_positions, lock_message_seqs, record_new_messages
-
-CLIENT_MSG_ID_MAX_LENGTH = 64
+from messaging.serializers import message_json
+from rooms.access import members_among
+from rooms.selectors import check_room_id, private_room_ids
 
 RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
@@ -63,16 +67,17 @@ def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str
     content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     if client_msg_id is not None:
         client_msg_id = client_msg_id.strip()
-        if not client_msg_id or len(client_msg_id) > CLIENT_MSG_ID_MAX_LENGTH:
+        limit = settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
+        if not client_msg_id or len(client_msg_id) > limit:
             raise ValidationFailed(
-                f"clientMsgId must be 1 to {CLIENT_MSG_ID_MAX_LENGTH} characters.",
+                f"clientMsgId must be 1 to {limit} characters.",
                 clientMsgId=["Invalid length."],
             )
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
 
 
 def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:
-    """Store a message from a member; the caller delivers it. Returns (message, created).
+    """Store a message from a member, delivered to its room once committed. Returns (message, created).
 
     A retry with the same client_msg_id returns the first message, stores nothing and counts no rate. Raises
     ChatError on any refusal, before anything is stored. A batch of one: see `store_messages`.
@@ -110,7 +115,7 @@ def import_messages(*, room_id: int, messages: Sequence[tuple[int, str]]) -> lis
     """Store existing history in bulk, as (sender id, content) oldest first: for seeding and imports.
 
     Positions and the room's last message are kept right, as for sends; there is no membership check, rate limit,
-    cleaning or delivery. Ids are filled in where the backend returns them (MariaDB).
+    cleaning or delivery (they count as stored). Ids are filled in where the backend returns them (MariaDB).
     """
     with transaction.atomic():
         first = lock_message_seqs([room_id])[room_id] + 1
@@ -121,6 +126,7 @@ def import_messages(*, room_id: int, messages: Sequence[tuple[int, str]]) -> lis
         if stored:
             newest = Message.objects.filter(room_id=room_id).latest("id")
             record_new_messages(newest={room_id: (newest.seq, newest.id)})
+        transaction.on_commit(lambda: MESSAGES_STORED.inc(len(stored)))
     return stored
 
 
@@ -144,7 +150,7 @@ def _store_alone(draft: SendDraft) -> SendResult:
 def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, count_rate: bool) -> None:
     """Settle every draft into `results` (in a transaction). A few queries per batch, however large it is."""
     next_seq = lock_message_seqs(draft.room_id for draft in drafts)  # also: which rooms exist
-    members = memberships_among((draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq)
+    members = members_among((draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq)
     earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
     outsiders = {d.room_id for d in drafts if d.room_id in next_seq and (d.room_id, d.sender_id) not in members}
     hidden = private_room_ids(outsiders) if outsiders else set()  # a query only when someone sends as an outsider
@@ -200,12 +206,20 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
             read_to[(message.room_id, message.sender_id)] = (message.id, message.seq)
         record_new_messages(newest=newest)
         advance_read_positions(positions=read_to)
+        _publish_new(messages)
     for index, message in zip(to_store, messages, strict=True):
         results[index] = SendResult(message=message, created=True)
     for index, first in repeats:
         settled = results[first]
         assert settled is not None
         results[index] = SendResult(message=settled.message, error=settled.error)
+
+
+def _publish_new(messages: list[Message]) -> None:
+    """Once committed: each new message to its room as `receive_message`, and counted as stored."""
+    transaction.on_commit(lambda: MESSAGES_STORED.inc(len(messages)))
+    for message in messages:
+        publish_on_commit("receive_message", message_json(message), to=room_channel(message.room_id))
 
 
 def _read_back_ids(messages: list[Message]) -> None:

@@ -5,11 +5,13 @@ from datetime import datetime
 from functools import cache
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import mark_last_seen
 from chatbackend.db import db
 from chatbackend.errors import TooManyConnections
+from chatbackend.events import Handover, hub, run_on_commit
 from chatbackend.redis_clients import async_redis, sync_redis
 from presence.stats import LiveStatsPublisher
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
@@ -111,6 +113,39 @@ async def connection_sids(*, user_id: int) -> list[str]:
 def connection_sids_sync(*, user_id: int) -> list[str]:
     """From sync code without an event loop (a management command): the user's sids, in any process."""
     return presence_store().connection_sids_sync(user_id)
+
+
+def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
+    """Once committed, take every open connection of the user, in any process, out of a Socket.IO room.
+
+    This store knows the user's connections across processes, and python-socketio's Redis manager relays the
+    leave of a connection held by another process to that process. Without a server in this process (a
+    management command, the admin under WSGI) nothing is unsubscribed live; the connections still lose access,
+    as every later event but typing checks membership.
+    """
+
+    async def unsubscribe() -> None:
+        for sid in await connection_sids(user_id=user_id):
+            await hub.leave_channel(sid, channel)
+
+    run_on_commit(unsubscribe, without_server=f"user {user_id} not unsubscribed live from {channel}")
+
+
+def disconnect_user_on_commit(*, user_id: int) -> None:
+    """Once committed, close every open connection of the user, in any process (their subscriptions end with
+    them). From a process without a Socket.IO server (a management command) the disconnects go through Redis."""
+
+    async def disconnect() -> None:
+        for sid in await connection_sids(user_id=user_id):
+            await hub.disconnect(sid)
+
+    def hand_over() -> None:
+        if not hub.hand_over(Handover(disconnect, alone=True)) and not hub.disconnect_from_elsewhere(
+            connection_sids_sync(user_id=user_id)
+        ):
+            logger.debug("no Socket.IO server in this process and no REDIS_URL: user %s not disconnected", user_id)
+
+    transaction.on_commit(hand_over)
 
 
 def online_user_ids_sync(user_ids: list[int]) -> set[int]:

@@ -10,10 +10,17 @@ from rest_framework.views import APIView
 
 from accounts.authentication import current_user
 from chatbackend.schema import errors
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, parse
-from messaging.selectors import history_limit
+from chatbackend.validation import (
+    RAW_LINE_MAX_LENGTH,
+    RAW_WORD_MAX_LENGTH,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+    page_limit,
+    parse,
+)
 from messaging.serializers import MessageOut
-from rooms import direct, moderation, selectors, services
+from rooms import access, direct, moderation, selectors, services
 from rooms.models import RoomBan
 from rooms.serializers import MemberOut, RoomOut
 
@@ -32,16 +39,16 @@ class RoomSummaryOut(RoomOut):
 
 
 class CreateRoomIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
     isPrivate = StrictBooleanField(required=False, default=False)
 
 
 class JoinRoomIn(serializers.Serializer[Any]):
-    inviteCode = StrictCharField(max_length=1_000, required=False, allow_null=True, default=None)
+    inviteCode = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, required=False, allow_null=True, default=None)
 
 
 class JoinByCodeIn(serializers.Serializer[Any]):
-    inviteCode = StrictCharField(max_length=1_000)
+    inviteCode = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class Rooms(APIView):
@@ -60,7 +67,7 @@ class Rooms(APIView):
 
 class JoinRoom(APIView):
     @extend_schema(
-        operation_id="rooms_join", request=JoinRoomIn, responses={200: RoomOut, **errors(400, 401, 403, 404, 415)}
+        operation_id="rooms_join", request=JoinRoomIn, responses={200: RoomOut, **errors(400, 401, 403, 404, 415, 429)}
     )
     def post(self, request: Request, room_id: int) -> Response:
         payload = parse(JoinRoomIn, request.data)
@@ -70,7 +77,9 @@ class JoinRoom(APIView):
 
 class JoinRoomByCode(APIView):
     @extend_schema(
-        operation_id="rooms_join_by_code", request=JoinByCodeIn, responses={200: RoomOut, **errors(400, 401, 404, 415)}
+        operation_id="rooms_join_by_code",
+        request=JoinByCodeIn,
+        responses={200: RoomOut, **errors(400, 401, 403, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         payload = parse(JoinByCodeIn, request.data)
@@ -79,11 +88,11 @@ class JoinRoomByCode(APIView):
 
 
 class RenameRoomIn(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=10_000)
+    name = StrictCharField(max_length=RAW_LINE_MAX_LENGTH)
 
 
 class RoleIn(serializers.Serializer[Any]):
-    role = StrictCharField(max_length=100)
+    role = StrictCharField(max_length=RAW_WORD_MAX_LENGTH)
 
 
 class DirectRoomIn(serializers.Serializer[Any]):
@@ -111,7 +120,7 @@ class RoomDetail(APIView):
     @extend_schema(operation_id="rooms_retrieve", responses={200: RoomOut, **errors(401, 403, 404)})
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         return Response(RoomOut(room).data)
 
     @extend_schema(
@@ -149,11 +158,11 @@ class RoomMembers(APIView):
     )
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.get_room(room_id)
-        services.require_readable(current_user(request), room)
+        access.require_readable(current_user(request), room)
         page = selectors.members_page(
             room=room,
             cursor=request.query_params.get("cursor") or None,
-            limit=history_limit(request.query_params.get("limit")),
+            limit=page_limit(request.query_params.get("limit")),
         )
         return Response({"members": MemberOut(page.members, many=True).data, "nextCursor": page.next_cursor})
 

@@ -5,14 +5,13 @@ a missing and an inactive user is the same 404, so the endpoint tells nobody who
 a direct room; opening it again (which needs a room in common still) comes back to it and its history.
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from chatbackend.errors import UserNotFound, ValidationFailed
 from rooms.models import Room, RoomMember
 from rooms.selectors import shares_room
-
-DIRECT_ROOM_NAME_LENGTH = 100
 
 
 def direct_key(user_id: int, other_id: int) -> str:
@@ -37,7 +36,7 @@ def open_direct_room(*, user: User, other_user_id: int) -> tuple[Room, bool]:
     if existing is not None:
         RoomMember.objects.get_or_create(room=existing, user=user)  # back after leaving it
         return existing, False
-    name = f"{user.name}, {other.name}"[:DIRECT_ROOM_NAME_LENGTH]
+    name = f"{user.name}, {other.name}"[: settings.CHAT["NAME_MAX_LENGTH"]]
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, is_private=True, is_direct=True, direct_key=key, created_by=user)

@@ -1,29 +1,26 @@
 """What room owners and admins do: rename, rotate the invite code, change roles, remove, ban and unban.
 
-Rank decides who may act on whom: owner > admin > member, and an actor only acts on lower ranks. Direct-message
-rooms have no moderators: every action here refuses them with `direct_room`.
+Who may do each (moderators, ranks, direct rooms) is decided by rooms.access; every action here refuses
+direct-message rooms with `direct_room`.
 """
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from chatbackend.errors import DirectRoom, InsufficientRole, MemberNotFound, UserNotFound, ValidationFailed
+from chatbackend.errors import MemberNotFound, UserNotFound, ValidationFailed
+from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
-from messaging.delivery import publish_on_commit, room_channel
+from rooms import access
 from rooms.models import Room, RoomBan, RoomMember, new_invite_code
 from rooms.selectors import get_room
 from rooms.serializers import RoomOut, member_event
-from rooms.services import end_membership, locked_room, require_role
-
-MODERATORS = (RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
+from rooms.services import end_membership, locked_room
 
 
 def _moderated_room(actor: User, room_id: int) -> tuple[Room, RoomMember]:
     room = get_room(room_id)
-    if room.is_direct:
-        raise DirectRoom()
-    return room, require_role(actor, room, *MODERATORS)
+    return room, access.require_moderator(actor, room)
 
 
 def _announce_room(room: Room) -> None:
@@ -48,27 +45,15 @@ def rotate_invite_code(*, actor: User, room_id: int) -> Room:
     return room
 
 
-def _target(room: Room, actor_membership: RoomMember, user_id: int) -> RoomMember | None:
-    """The target's membership (None for a user who is not a member); refuses self and equal or higher ranks."""
-    if user_id == actor_membership.user_id:
-        raise ValidationFailed("You cannot moderate yourself: leave the room instead.", userId=["Is yourself."])
-    target = RoomMember.objects.filter(room=room, user_id=user_id).select_related("user").first()
-    if target is not None and target.rank >= actor_membership.rank:
-        raise InsufficientRole("You can only act on members of a lower role than yours.")
-    return target
-
-
 def set_member_role(*, actor: User, room_id: int, user_id: int, role: str) -> RoomMember:
     """The owner makes a member an admin or an admin a member; members see `member_updated`."""
     if role not in (RoomMember.Role.ADMIN, RoomMember.Role.MEMBER):
         raise ValidationFailed("role: must be admin or member.", role=['Must be "admin" or "member".'])
     room = get_room(room_id)
-    if room.is_direct:
-        raise DirectRoom()
+    access.require_not_direct(room)
     with transaction.atomic():
         locked_room(room.id)
-        membership = require_role(actor, room, RoomMember.Role.OWNER)
-        target = _target(room, membership, user_id)
+        target = access.require_lower_rank(access.require_role(actor, room, RoomMember.Role.OWNER), user_id)
         if target is None:
             raise MemberNotFound()
         if target.role != role:
@@ -83,7 +68,7 @@ def remove_member(*, actor: User, room_id: int, user_id: int) -> None:
     room, _ = _moderated_room(actor, room_id)
     with transaction.atomic():
         locked_room(room.id)
-        target = _target(room, require_role(actor, room, *MODERATORS), user_id)
+        target = access.require_lower_rank(access.require_moderator(actor, room), user_id)
         if target is None:
             raise MemberNotFound()
         end_membership(target, reason="removed")
@@ -99,7 +84,7 @@ def ban_member(*, actor: User, room_id: int, user_id: int) -> RoomBan:
         raise UserNotFound()
     with transaction.atomic():
         locked_room(room.id)
-        target = _target(room, require_role(actor, room, *MODERATORS), user_id)
+        target = access.require_lower_rank(access.require_moderator(actor, room), user_id)
         ban = RoomBan.objects.filter(room=room, user_id=user_id).first()
         if ban is None:
             try:

@@ -3,21 +3,19 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from accounts.models import User
-from chatbackend.db import values_table
 from chatbackend.errors import RoomNotFound, ValidationFailed
-from chatbackend.validation import StrictIdField
+from chatbackend.validation import id_from_text, is_id
 from presence.services import online_user_ids_sync
 from rooms.models import Room, RoomMember
 
 
 def check_room_id(room_id: object) -> int:
     """The id, if a room could have it; raises RoomNotFound otherwise (without asking the database)."""
-    if not isinstance(room_id, int) or isinstance(room_id, bool) or not 0 < room_id <= StrictIdField.MAX_ID:
+    if not is_id(room_id):
         raise RoomNotFound()
     return room_id
 
@@ -34,23 +32,6 @@ def get_room(room_id: int) -> Room:
 def is_member(*, user_id: int, room_id: int) -> bool:
     """True for a membership of an active account: a deactivated user's open socket is refused everywhere."""
     return RoomMember.objects.filter(room_id=room_id, user_id=user_id, user__is_active=True).exists()
-
-
-def memberships_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The batch form of `is_member`: which of these (room id, user id) pairs are memberships of active accounts,
-    in one query."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    wanted, params = values_table(("room_id", "user_id"), pairs)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.room_id, m.user_id FROM ({wanted}) AS v JOIN {RoomMember._meta.db_table} AS m "
-            f"ON m.room_id = v.room_id AND m.user_id = v.user_id JOIN {User._meta.db_table} AS u "
-            "ON u.id = m.user_id AND u.is_active = %s",
-            [*params, True],
-        )
-        return {(int(room_id), int(user_id)) for room_id, user_id in cursor.fetchall()}
 
 
 def private_room_ids(room_ids: Iterable[int]) -> set[int]:
@@ -97,9 +78,10 @@ def members_page(*, room: Room, cursor: str | None, limit: int) -> MembersPage:
     """Members in the order they joined, keyset-paginated on the membership id; `online` set on each."""
     memberships = RoomMember.objects.filter(room=room).select_related("user").order_by("id")
     if cursor:
-        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 20):
+        after = id_from_text(cursor, allow_zero=True)
+        if after is None:
             raise ValidationFailed("cursor: not a cursor this API returned.", cursor=["Invalid cursor."])
-        memberships = memberships.filter(id__gt=int(cursor))
+        memberships = memberships.filter(id__gt=after)
     page = list(memberships[: limit + 1])
     has_more = len(page) > limit
     page = with_online(page[:limit])

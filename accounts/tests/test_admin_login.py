@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import User
-from chatbackend.testing import TEST_PASSWORD, client_for
+from tests.support import TEST_PASSWORD, client_for
 
 
 @pytest.fixture

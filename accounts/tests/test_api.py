@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
-from chatbackend.testing import TEST_PASSWORD, assert_error, client_for, make_user, token_for
+from tests.support import TEST_PASSWORD, assert_error, client_for, make_user, token_for
 
 STRONG_PASSWORD = "violet-lantern-orbit-42"
 USER_FIELDS = {"id", "name", "email", "lastSeen", "createdAt"}

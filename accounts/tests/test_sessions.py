@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.authentication import token_pair
 from accounts.models import User
 from accounts.services import change_password, deactivate_user
-from chatbackend.testing import TEST_PASSWORD, assert_error, client_for, make_user
+from tests.support import TEST_PASSWORD, assert_error, client_for, make_user
 
 
 def bearer(token: str) -> APIClient:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from chatbackend.testing import TEST_PASSWORD, client_for, make_room, make_user
+from tests.support import TEST_PASSWORD, client_for, make_room, make_user
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_wrong_invite_codes_are_throttled_per_user(rates: Any) -> None:
         client.post(f"/api/rooms/{room.id}/join", {"inviteCode": f"guess-{i}"}, format="json").status_code
         for i in range(2)
     ] + [client.post("/api/rooms/join", {"inviteCode": "guess-by-code"}, format="json").status_code]
-    assert statuses == [403, 403, 404]
+    assert statuses == [403, 403, 403]
     # Even the right code is refused now: guessing cannot go on.
     blocked = client.post(f"/api/rooms/{room.id}/join", {"inviteCode": room.invite_code}, format="json")
     assert blocked.status_code == 429 and blocked.json()["error"]["code"] == "rate_limited"

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from chatbackend.testing import make_messages, make_room, make_user
+from tests.support import make_messages, make_room, make_user
 
 ADMIN_PASSWORD = "admin-password-for-tests"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chatbackend.testing import BASE_DIR, TEST_PASSWORD, make_messages, make_room, make_user, run_node_tests
+from tests.support import BASE_DIR, TEST_PASSWORD, make_messages, make_room, make_user, run_node_tests
 
 BROWSER_TESTS = BASE_DIR / "tests" / "browser"
 SCREENSHOT_DIR = BASE_DIR / "test-artifacts" / "screenshots"  # the README shows a copy: docs/screenshots/

@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from chatbackend.testing import BASE_DIR
+from tests.support import BASE_DIR
 
 PRODUCTION_ENV = {
     "DEBUG": "false",

@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from chatbackend.testing import BASE_DIR
+from tests.support import BASE_DIR
 
 
 def test_compose_runs_app_mysql_and_redis_with_migrations_before_the_app() -> None:

@@ -2,14 +2,29 @@
 
 import inspect
 import re
+from html import escape
 
 import pytest
+from django.utils import timezone
 
-from chatbackend.socketio_docs import EVENTS, error_codes
-from chatbackend.testing import BASE_DIR, client_for
-from messaging.realtime import ChatNamespace
+from chatbackend.errors import ChatError
+from messaging.models import Message
+from messaging.realtime.docs import DOCUMENTS, block_names, regenerate
+from messaging.realtime.namespace import ChatNamespace
+from messaging.realtime.reference import (
+    CLIENT_EVENTS,
+    SERVER_EVENTS,
+    ClientEvent,
+    ServerEvent,
+    error_codes,
+    message_shape,
+    payload_fields,
+)
+from messaging.serializers import message_json
+from tests.support import BASE_DIR, client_for
 
 SOCKETIO_MD = (BASE_DIR / "docs" / "socketio.md").read_text()
+EVENTS: tuple[ClientEvent | ServerEvent, ...] = (*CLIENT_EVENTS, *SERVER_EVENTS)
 
 
 @pytest.mark.django_db
@@ -32,6 +47,9 @@ def test_socketio_reference_lists_every_event_and_error_code() -> None:
     html = page.content.decode()
     for event in EVENTS:
         assert f"<code>{event.name}</code>" in html
+        assert f"<code>{escape(event.payload_text())}</code>" in html, event.name
+    for client_event in CLIENT_EVENTS:
+        assert f"<code>{escape(client_event.ack_text())}</code>" in html, client_event.name
     for error in error_codes():
         assert f"<code>{error['code']}</code>" in html
 
@@ -39,8 +57,45 @@ def test_socketio_reference_lists_every_event_and_error_code() -> None:
 def test_every_client_event_handled_by_the_server_is_documented() -> None:
     handled = {name.removeprefix("on_") for name, _ in inspect.getmembers(ChatNamespace) if name.startswith("on_")}
     handled -= {"connect", "disconnect"}
-    documented = {event.name for event in EVENTS if event.direction.startswith("client")}
+    documented = {event.name for event in CLIENT_EVENTS}
     assert handled == documented
+
+
+def test_client_payloads_are_read_from_the_definitions_the_handlers_parse() -> None:
+    fields = {
+        event.name: [(f.name, f.type, f.required) for f in payload_fields(event.payload)] for event in CLIENT_EVENTS
+    }
+    assert fields["join_room"] == [("roomId", "int", True), ("after", "int", False)]
+    assert fields["send_message"] == [
+        ("roomId", "int", True),
+        ("content", "string", True),
+        ("clientMsgId", "string", False),
+    ]
+    assert fields["typing"] == [("roomId", "int", True), ("isTyping", "boolean", True)]
+
+
+def test_the_message_shape_is_what_message_json_sends() -> None:
+    keys = list(message_json(Message(id=1, room_id=2, sender_id=3, content="x", created_at=timezone.now())))
+    assert message_shape() == "{" + ", ".join(keys) + "}"
+    receive = next(event for event in SERVER_EVENTS if event.name == "receive_message")
+    assert receive.payload_text() == message_shape()
+
+
+def test_every_error_code_has_one_status() -> None:
+    statuses: dict[str, set[int]] = {}
+    pending = [ChatError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        statuses.setdefault(cls.code, set()).add(cls.status)
+    assert {code: found for code, found in statuses.items() if len(found) > 1} == {}
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_the_generated_tables_of_the_docs_match_the_code(name: str) -> None:
+    text = (BASE_DIR / name).read_text()
+    assert "socketio-client-events" in "".join(block_names(text)) and "socketio-server-events" in block_names(text)
+    assert regenerate(text) == text, f"{name} is out of date: run manage.py socketio_reference"
 
 
 def test_the_markdown_reference_covers_every_event_and_error_code() -> None:

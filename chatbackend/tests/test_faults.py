@@ -1,6 +1,6 @@
 """Faults with the real services: MySQL or Redis dies mid-traffic and comes back; nothing acknowledged is lost.
 
-These tests run private MariaDB and Redis servers (chatbackend/testservices.py) so they can kill them freely.
+These tests run private MariaDB and Redis servers (tests/support/private_servers.py) so they can kill them freely.
 """
 
 import asyncio
@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from chatbackend.testclients import Peer, connected, http
-from chatbackend.testing import BASE_DIR, TEST_PASSWORD, ServerProcess, make_room, make_user, token_for
-from chatbackend.testservices import PrivateMariaDB, PrivateRedis
 from conftest import SERVER_ENV
 from messaging.models import Message
+from tests.support import BASE_DIR, TEST_PASSWORD, ServerProcess, make_room, make_user, token_for
+from tests.support.private_servers import PrivateMariaDB, PrivateRedis
+from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = pytest.mark.server
 

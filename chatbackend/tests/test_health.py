@@ -9,7 +9,7 @@ from django.test import override_settings
 from pytest_django import DjangoDbBlocker
 
 from chatbackend.health import _Migrations
-from chatbackend.testing import client_for, free_port
+from tests.support import client_for, free_port
 
 
 @contextmanager

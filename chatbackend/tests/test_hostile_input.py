@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from chatbackend.jsonlimits import nesting_exceeds
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, assert_error, client_for, make_room, make_user, token_for
+from tests.support.socketio_client import connected
+from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
 from conftest import SERVER_ENV
 
 DEEP = "[" * 1000 + "]" * 1000

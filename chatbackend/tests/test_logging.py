@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_json_log_lines_carry_the_request_id_and_the_connection_id(json_logging_
 
 @pytest.mark.django_db
 def test_a_response_gets_a_fresh_request_id_when_the_client_sends_none_or_a_bad_one() -> None:
-    from chatbackend.testing import client_for
+    from tests.support import client_for
 
     fresh = client_for().get("/api/health")
     unsafe = client_for().get("/api/health", HTTP_X_REQUEST_ID="bad id\nwith newline")

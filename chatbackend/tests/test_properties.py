@@ -10,12 +10,12 @@ from rest_framework import serializers
 
 from accounts.api import LoginIn, RefreshIn, RegisterIn
 from chatbackend.errors import ValidationFailed
-from chatbackend.testing import client_for, make_room, make_user
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, clean_text, parse
+from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, clean_text, page_limit, parse
 from messaging import selectors
 from messaging.serializers import JoinRoomIn, MessageIn, RoomRefIn, SendMessageIn, TypingIn
 from rooms.api import CreateRoomIn, JoinByCodeIn
 from rooms.api import JoinRoomIn as RestJoinRoomIn
+from tests.support import client_for, make_room, make_user
 
 MAX = 4000
 MAX_ID = 2**63 - 1
@@ -214,7 +214,7 @@ def test_decode_cursor_reads_back_every_cursor_the_api_hands_out(message_id: int
 @given(st.one_of(st.none(), query_strings))
 def test_history_limit_is_between_one_and_the_maximum_or_refused(raw: str | None) -> None:
     try:
-        limit = selectors.history_limit(raw)
+        limit = page_limit(raw)
     except ValidationFailed:
         assert raw is not None and raw != ""
         return

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from chatbackend.testing import client_for
+from tests.support import client_for
 
 
 def test_schema_generates_and_validates_without_warnings() -> None:

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from chatbackend.testing import make_messages, make_room, make_user, token_for
+from tests.support import make_messages, make_room, make_user, token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

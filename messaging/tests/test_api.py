@@ -9,9 +9,9 @@ from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_messages, make_room, make_user
 from messaging.models import Message
 from rooms.models import Room
+from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
 MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"}
 

@@ -6,15 +6,17 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
-from chatbackend.errors import NotRoomMember, RateLimited, RoomNotFound, as_chat_error
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, client_for, make_messages, make_room, make_user, token_for
+from chatbackend.errors import NotRoomMember, RateLimited, RoomNotFound
+from chatbackend.exception_handler import as_chat_error
 from conftest import SERVER_ENV
-from messaging import services, writer
+from messaging import services
 from messaging.models import Message
+from messaging.realtime import writer
+from messaging.realtime.writer import MessageWriter
 from messaging.services import SendDraft, store_messages
-from messaging.writer import MessageWriter
 from rooms.models import Room, RoomMember
+from tests.support import ServerProcess, client_for, make_messages, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 def draft(sender_id: int, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:

@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_messages, make_room, make_user
 from messaging.models import Message, Reaction
 from rooms.models import Room, RoomMember
+from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
 pytestmark = pytest.mark.django_db
 

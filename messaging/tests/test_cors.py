@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatbackend.testing import ServerProcess
 from conftest import SERVER_ENV
+from tests.support import ServerProcess
 
 pytestmark = pytest.mark.server
 ALLOWED = "http://app.example.com"

@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import close_old_connections
 
-from chatbackend.testclients import connected
-from chatbackend.testing import client_for, make_messages, make_room, make_user, token_for
 from messaging import services
 from messaging.models import Message
+from tests.support import client_for, make_messages, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 
 @pytest.mark.django_db

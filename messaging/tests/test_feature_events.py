@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chatbackend.testclients import Peer, connected, http
-from chatbackend.testing import make_messages, make_room, make_user, token_for
 from rooms.models import RoomMember
+from tests.support import make_messages, make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chatbackend.testing import BASE_DIR, make_room, make_user, run_node_tests, token_for
+from tests.support import BASE_DIR, make_room, make_user, run_node_tests, token_for
 
 NODE_TESTS = BASE_DIR / "tests" / "node"
 

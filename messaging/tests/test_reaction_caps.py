@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from chatbackend.testing import assert_error, client_for, make_room, make_user
+from tests.support import assert_error, client_for, make_room, make_user
 from messaging.models import Message
 
 

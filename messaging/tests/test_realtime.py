@@ -12,10 +12,10 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
-from chatbackend.testclients import Peer, connected, http
-from chatbackend.testing import make_room, make_user, token_for
 from messaging.models import Message
 from rooms.models import RoomMember
+from tests.support import make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

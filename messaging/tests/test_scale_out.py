@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from chatbackend.testclients import connected, http
-from chatbackend.testing import BASE_DIR, ServerProcess, make_room, make_user, token_for
 from messaging.models import Message
+from tests.support import BASE_DIR, ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from chatbackend.testclients import Peer, connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
 from messaging.models import Message
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

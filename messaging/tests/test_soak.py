@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from chatbackend.testclients import connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
 from messaging.models import Message
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from chatbackend.testclients import Peer, connected
-from chatbackend.testing import BASE_DIR, make_room, make_user, token_for
+from tests.support import BASE_DIR, make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

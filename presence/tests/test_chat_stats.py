@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from chatbackend.testclients import Peer, connected
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected
 
 
 def chat_stats(server: ServerProcess) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from chatbackend.testclients import connected, http
-from chatbackend.testing import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected, http
+from tests.support import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]

@@ -8,8 +8,8 @@ import pytest
 from pytest_django import DjangoAssertNumQueries
 from rest_framework.test import APIClient
 
-from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.models import Room, RoomMember
+from tests.support import assert_error, client_for, make_room, make_user
 
 ROOM_FIELDS = {"id", "name", "isPrivate", "inviteCode", "createdById", "createdAt"}
 
@@ -366,13 +366,13 @@ def test_join_by_invite_code_twice_keeps_one_membership() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", ["no-such-code", "x" * 32])
-def test_join_by_an_unknown_invite_code_is_not_found(code: str) -> None:
+def test_join_by_an_unknown_invite_code_is_refused(code: str) -> None:
     me = make_user()
     make_room(private=True)
 
     response = client_for(me).post("/api/rooms/join", {"inviteCode": code}, format="json")
 
-    assert_error(response, 404, "invalid_invite_code")
+    assert_error(response, 403, "invalid_invite_code")
     assert not RoomMember.objects.filter(user=me).exists()
 
 

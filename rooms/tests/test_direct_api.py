@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.direct import open_direct_room
 from rooms.models import Room, RoomMember
+from tests.support import assert_error, client_for, make_room, make_user
 
 
 def co_members(*names: str) -> list[User]:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatbackend.testclients import http
-from chatbackend.testing import ServerProcess, assert_error, client_for, make_room, make_user, token_for
+from tests.support.socketio_client import http
+from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
 from conftest import SERVER_ENV
 from messaging.models import Message
 from rooms.models import RoomMember

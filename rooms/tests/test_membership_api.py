@@ -7,10 +7,10 @@ from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_messages, make_room, make_user
 from messaging.models import Message
 from messaging.services import send_message
 from rooms.models import RoomMember
+from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
 pytestmark = pytest.mark.django_db
 

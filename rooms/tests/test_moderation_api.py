@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_room, make_user
 from rooms.models import Room, RoomBan, RoomMember
+from tests.support import assert_error, client_for, make_room, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_rotating_the_invite_code_retires_the_old_one() -> None:
     new_code = response.json()["inviteCode"]
     assert new_code != old_code
     stranger = client_for(make_user())
-    assert_error(stranger.post("/api/rooms/join", {"inviteCode": old_code}, format="json"), 404, "invalid_invite_code")
+    assert_error(stranger.post("/api/rooms/join", {"inviteCode": old_code}, format="json"), 403, "invalid_invite_code")
     assert stranger.post("/api/rooms/join", {"inviteCode": new_code}, format="json").status_code == 200
 
 

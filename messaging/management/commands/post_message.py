@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from chatbackend.errors import ChatError
 from messaging import services
-from messaging.delivery import deliver_message_on_commit
 
 
 class Command(BaseCommand):
@@ -30,5 +29,4 @@ class Command(BaseCommand):
             message, _ = services.send_message(sender=sender, room_id=options["room"], content=options["content"])
         except ChatError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
-        deliver_message_on_commit(message)
         self.stdout.write(f"message #{message.id} stored in room #{message.room_id}")

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from chatbackend.testing import free_port
+from tests.support import free_port
 
 
 def _wait(check: object, timeout: float, what: str) -> None:

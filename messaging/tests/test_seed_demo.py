@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, ROOMS, USERS
 from accounts.models import User
+from messaging.management.commands.seed_demo import DEMO_PASSWORD, ROOMS, USERS
 from messaging.models import Message
 from rooms.models import Room, RoomMember
 

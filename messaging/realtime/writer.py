@@ -5,7 +5,7 @@ import contextlib
 import logging
 
 from chatbackend.db import db
-from chatbackend.shutdown import ShuttingDown
+from chatbackend.errors import ShuttingDown
 from messaging.models import Message
 from messaging.services import SendDraft, SendResult, store_messages
 

@@ -4,9 +4,10 @@ from django.conf import settings
 
 from accounts.models import User
 from chatbackend.errors import UserNotFound
-from chatbackend.validation import clean_text
-from messaging.delivery import member_channels, publish_on_commit
-from rooms.selectors import co_member_ids, shares_room
+from chatbackend.events import member_channels, publish_on_commit
+from chatbackend.validation import clean_text, is_id
+from rooms.access import require_shares_room
+from rooms.selectors import co_member_ids
 
 
 def update_profile(*, user: User, name: str) -> User:
@@ -22,7 +23,8 @@ def update_profile(*, user: User, name: str) -> User:
 def public_profile(*, viewer: User, user_id: int) -> User:
     """Another user's profile, visible to users who share a room with them; otherwise UserNotFound (no hint that
     the account exists)."""
-    user = User.objects.filter(id=user_id, is_active=True).first() if 0 < user_id < 2**63 else None
-    if user is None or not shares_room(user_id=viewer.id, other_id=user.id):
+    user = User.objects.filter(id=user_id, is_active=True).first() if is_id(user_id) else None
+    if user is None:
         raise UserNotFound()
+    require_shares_room(viewer=viewer, user=user)
     return user

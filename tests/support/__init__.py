@@ -22,7 +22,7 @@ from rooms.models import Room, RoomMember
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 _sequence = itertools.count(1)
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def make_user(*, name: str | None = None, email: str | None = None, password: str = TEST_PASSWORD) -> User:

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import User
-from chatbackend.testing import assert_error, client_for, make_room, make_user
+from tests.support import assert_error, client_for, make_room, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 """How the Socket.IO server speaks the contract: events outside it refused, acks built, errors shaped, and the
-handshake token found. The handlers themselves live in messaging/realtime.py.
+handshake token found. The handlers themselves live in messaging/realtime/namespace.py.
 """
 
 import asyncio
@@ -15,7 +15,8 @@ from django.conf import settings
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from chatbackend import metrics
-from chatbackend.errors import ChatError, as_chat_error
+from chatbackend.errors import TokenExpired, UnknownEvent
+from chatbackend.exception_handler import as_chat_error
 from chatbackend.logcontext import bind_request_id, request_id
 from chatbackend.shutdown import GracefulShutdown
 
@@ -31,18 +32,6 @@ class EventNamespace(Protocol):
 
 
 Handler = Callable[[Any, str, Any], Awaitable[dict[str, Any] | None]]
-
-
-class TokenExpired(ChatError):
-    code = "token_expired"
-    status = 401
-    default_message = "The access token has expired: reconnect with a fresh one."
-
-
-class UnknownEvent(ChatError):
-    code = "unknown_event"
-    status = 404
-    default_message = "No such event."
 
 
 # The events a client may send: the handlers wrapped by @chat_event register here as they are defined. Anything

@@ -1,13 +1,14 @@
 """Socket.IO: the namespace with every client event of the contract, connection lifecycle, presence and typing.
 
-Each handler reads its payload with the serializers the REST API uses, calls one service on the DB pool, emits,
-and returns the ack. Failures are raised; messaging/socket_protocol.py turns them into `{ok: false, error}` (or
-the `error` event) in one place.
+Each handler reads its payload with the serializers the REST API uses, calls one service on the DB pool (which
+sends the events the service published once it returns), and returns the ack. Failures are raised;
+messaging/realtime/protocol.py turns them into `{ok: false, error}` (or the `error` event) in one place.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
 import socketio
@@ -17,15 +18,18 @@ from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
 from chatbackend import metrics
 from chatbackend.db import db
-from chatbackend.errors import NotAuthenticated, as_chat_error
+from chatbackend.errors import NotAuthenticated, ShuttingDown
 from chatbackend.jsonlimits import GuardedJSON
+from chatbackend.events import BoundedRedisManager, room_channel, room_id_of_channel, user_channel
+from chatbackend.exception_handler import as_chat_error
 from chatbackend.logcontext import bind_request_id
-from chatbackend.shutdown import GracefulShutdown, ShuttingDown
+from chatbackend.shutdown import GracefulShutdown
 from chatbackend.validation import parse
 from messaging import changes
 from messaging import selectors as messaging_selectors
 from messaging import services as messaging_services
-from messaging.delivery import BoundedRedisManager, adeliver_message, room_channel, room_id_of_channel, user_channel
+from messaging.realtime.protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
+from messaging.realtime.writer import MessageWriter
 from messaging.serializers import (
     JoinRoomIn,
     LeaveRoomIn,
@@ -34,10 +38,10 @@ from messaging.serializers import (
     TypingIn,
     message_json,
 )
-from messaging.socket_protocol import ChatServer, chat_event, event_logger, refusal, token_from_handshake
-from messaging.writer import MessageWriter
-from presence import services as presence
+from presence.heartbeat import ProcessPresence
+from presence.services import connection_sids, isoformat
 from presence.typing import TypingRate
+from rooms import access
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
 from rooms.serializers import RoomOut
@@ -50,13 +54,11 @@ class ChatNamespace(socketio.AsyncNamespace):
 
     def __init__(self, namespace: str = "/") -> None:
         super().__init__(namespace)
-        # Per-process connection state, owned here: typing timers and the presence heartbeat task.
+        # Per-process connection state, owned here: typing timers, and the connections' presence with its heartbeat.
         self._typing_timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[None]] = set()
-        self._presence_task: asyncio.Task[None] | None = None
-        self._connections: dict[str, int] = {}  # sid -> user id, of this process
+        self.presence = ProcessPresence(announce=self._announce_status, subscribed_room_ids=self._subscribed_room_ids)
         self._typing_rate = TypingRate(per_second=settings.CHAT["TYPING_RATE_PER_SECOND"])
-        self._presence_dirty = False  # the presence store may have missed an update: resync at the next beat
         # Group commit of this process's sends: its task starts with the first send, closed by the drain.
         self._message_writer = MessageWriter(
             max_delay_ms=settings.CHAT["BATCH_MAX_DELAY_MS"], max_size=settings.CHAT["BATCH_MAX_SIZE"]
@@ -70,12 +72,10 @@ class ChatNamespace(socketio.AsyncNamespace):
         if self.shutdown.draining:
             raise refusal(ShuttingDown())
         user, expires_at = await self._authenticate(environ, auth)
-        self._connections[sid] = user.id
         try:
             await self.start_presence()
-            came_online = await presence.connection_opened(user_id=user.id, sid=sid)
+            came_online = await self.presence.opened(user_id=user.id, sid=sid)
         except Exception as exc:  # over the connection cap, or Redis unreachable
-            self._connections.pop(sid, None)
             raise refusal(exc) from exc
         await self.save_session(sid, {"user": user, "expires_at": expires_at})
         metrics.CONNECTED_SOCKETS.inc()
@@ -107,16 +107,10 @@ class ChatNamespace(socketio.AsyncNamespace):
         event_logger.info("disconnect user %s (%s)", user.id, reason)
         for room_id in [room for (typer, room) in self._typing_timers if typer == sid]:
             await self._stop_typing(sid, user.id, room_id)
-        self._connections.pop(sid, None)
         self._typing_rate.forget(sid)
-        try:
-            last_seen = await presence.connection_closed(user_id=user.id, sid=sid)
-        except Exception:  # Redis unreachable: the heartbeat's resync settles it later
-            self._presence_dirty = True
-            logger.exception("presence of connection %s not recorded as closed", sid)
-            return
+        last_seen: datetime | None = await self.presence.closed(user_id=user.id, sid=sid)
         if last_seen is not None:
-            await self._announce_status(user.id, "offline", lastSeen=presence.isoformat(last_seen))
+            await self._announce_status(user.id, "offline", lastSeen=isoformat(last_seen))
 
     # Client events
 
@@ -169,11 +163,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
         )
-        message, created = await self._message_writer.send(draft)  # committed with its batch
-        event = message_json(message)  # serialized once, for the room and for the ack
-        if created:
-            await adeliver_message(message, event=event)
-        return {"message": event}
+        message, _ = await self._message_writer.send(draft)  # committed and delivered with its batch
+        return {"message": message_json(message)}
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
@@ -183,9 +174,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         session = await self.get_session(sid)
         user: User = session["user"]
         room_id = payload["roomId"]
-        # Subscribed connections passed the access check; a removed member's connections are unsubscribed at once.
-        if room_channel(room_id) not in self.rooms(sid):
-            await db(rooms_services.member_room)(user=user, room_id=room_id)
+        await access.arequire_member(user=user, room_id=room_id, subscribed=room_channel(room_id) in self.rooms(sid))
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
             timer.cancel()
@@ -203,7 +192,7 @@ class ChatNamespace(socketio.AsyncNamespace):
             "typing",
             {"roomId": room_id, "userId": user_id, "isTyping": is_typing},
             to=room_channel(room_id),
-            skip_sid=await presence.connection_sids(user_id=user_id),
+            skip_sid=await connection_sids(user_id=user_id),
         )
 
     # Presence and typing bookkeeping
@@ -225,59 +214,24 @@ class ChatNamespace(socketio.AsyncNamespace):
             logger.exception("user_status %s of user %s not announced", status, user_id)
 
     async def start_presence(self) -> None:
-        """Start the heartbeat and reaper of this process, once: as the server starts (chatbackend/asgi.py), or at
-        the first connection at the latest."""
-        if self._presence_task is not None:
-            return
-        self._presence_task = asyncio.create_task(self._presence_loop(), name="presence-heartbeat")
-        self.shutdown.install(self._close_all_connections)
-        await presence.presence_store().heartbeat()  # be known alive before holding any connection
+        """Start this process's presence heartbeat and reaper, once: as the server starts (chatbackend/asgi.py),
+        or at the first connection at the latest."""
+        if await self.presence.start():
+            self.shutdown.install(self._close_all_connections)
 
     async def _close_all_connections(self) -> None:
         """At shutdown, after the drain: store the sends still queued, then close every connection so presence and
         typing are settled properly."""
         await self._message_writer.close()
-        for sid in list(self._connections):
+        for sid in self.presence.sids:
             await self.disconnect(sid)
-        if self._presence_task is not None:
-            self._presence_task.cancel()
+        self.presence.stop()
 
-    async def _presence_loop(self) -> None:
-        interval = settings.CHAT["PRESENCE_HEARTBEAT_MS"] / 1000
-        while True:
-            try:
-                await self._heartbeat()
-                for user_id, when in (await presence.reap_dead_processes()).items():
-                    await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
-                if self._presence_dirty:
-                    await self._resync_presence()
-            except Exception as exc:  # Redis or MySQL away: keep beating, the next round retries and resyncs
-                if not self._presence_dirty:
-                    logger.warning("presence heartbeat failed, retrying every beat: %r", exc)
-                self._presence_dirty = True
-            await asyncio.sleep(interval)
-
-    async def _resync_presence(self) -> None:
-        local = {(user_id, sid) for sid, user_id in self._connections.items()}
-        offline, online = await presence.resync(local)
-        self._presence_dirty = False
-        logger.info("presence store reachable again: %d connection(s) resynced", len(local))
-        for user_id, when in offline.items():
-            await self._announce_status(user_id, "offline", lastSeen=presence.isoformat(when))
-        for user_id in online:
-            await self._announce_status(user_id, "online")
-
-    async def _heartbeat(self) -> None:
-        """Beat the presence heartbeat with this process's live figures (for `manage.py chat_stats`), timed."""
+    def _subscribed_room_ids(self) -> set[int]:
+        """The chat rooms that connections of this process are subscribed to (for `manage.py chat_stats`)."""
         subscribed = self.server.manager.rooms.get(self.namespace, {})
         channels = [name for name, sids in subscribed.items() if name and sids]
-        room_ids = {room_id for name in channels if (room_id := room_id_of_channel(name)) is not None}
-        with metrics.REDIS_SECONDS.time():
-            await presence.heartbeat(
-                connections=int(metrics.sample("chat_connected_sockets")),
-                room_ids=room_ids,
-                messages_stored=int(metrics.sample("chat_messages_stored_total")),
-            )
+        return {room_id for name in channels if (room_id := room_id_of_channel(name)) is not None}
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

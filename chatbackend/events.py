@@ -1,0 +1,220 @@
+"""The event bus: Socket.IO channel names, publishing after commit, and the hub that hands events to Socket.IO.
+
+Services publish their own events with `publish_on_commit` (Zulip's send_event_on_commit): an event leaves only
+once the write is committed, whichever entry point called the service. Where it goes from there depends on the
+thread the commit happened on:
+- in a unit of work run by `db()` for the event loop (the Socket.IO handlers), the events are collected and sent
+  by `db()` from the loop once the unit returns, before the handler acknowledges;
+- in another thread of a server process (a REST view), they are queued to the loop, which sends them in order;
+  the thread never waits for delivery, so a stored message cannot fail because delivery is slow;
+- in a process without a Socket.IO server (a management command), they go out through python-socketio's
+  write-only Redis manager when REDIS_URL is set, and nowhere otherwise.
+This module knows no app: events are names, JSON payloads and channels.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+import socketio
+from django.conf import settings
+from django.db import transaction
+
+from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
+
+logger = logging.getLogger(__name__)
+
+
+def room_channel(room_id: int) -> str:
+    """The Socket.IO room of the connections subscribed to a chat room."""
+    return f"room:{room_id}"
+
+
+def room_id_of_channel(channel: str) -> int | None:
+    """The chat room id of a `room_channel` name; None for any other Socket.IO room."""
+    return int(channel[len("room:") :]) if channel.startswith("room:") else None
+
+
+def user_channel(user_id: int) -> str:
+    """The Socket.IO room of every connection of one user."""
+    return f"user:{user_id}"
+
+
+def member_channels(user_ids: list[int]) -> list[str]:
+    return [user_channel(user_id) for user_id in user_ids]
+
+
+class BoundedRedisManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager on a bounded connection pool.
+
+    As it comes, the manager publishes through an unbounded pool: every emit that overlaps another opens one more
+    connection, so a burst leaves hundreds open. Bounded, a burst waits for a connection instead.
+    """
+
+    def _redis_connect(self) -> None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=settings.CHAT["REDIS_POOL_SIZE"],
+            timeout=SOCKET_TIMEOUT_S,
+            socket_connect_timeout=CONNECT_TIMEOUT_S,
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Work for the event loop from sync code: an emit, or (`alone`) something that must wait for what came
+    before it and hold back what comes after, such as taking a leaver's connections out of a room after
+    `member_left` reached them."""
+
+    run: Callable[[], Awaitable[None]]
+    alone: bool = False
+
+
+# The handovers of the unit of work running in this context, when `db()` collects them (see `collected`).
+_outbox: ContextVar[list[Handover] | None] = ContextVar("event_outbox", default=None)
+
+
+@contextlib.contextmanager
+def collected() -> Iterator[list[Handover]]:
+    """Collect what is published on commit within the block instead of queueing it: `db()` sends it itself."""
+    outbox: list[Handover] = []
+    token = _outbox.set(outbox)
+    try:
+        yield outbox
+    finally:
+        _outbox.reset(token)
+
+
+async def run_in_order(handovers: Sequence[Handover]) -> None:
+    """Run handovers in order: consecutive emits together (each starts in turn, so local delivery keeps the
+    order), an `alone` one after everything before it."""
+    together: list[Awaitable[None]] = []
+    for handover in handovers:
+        if handover.alone:
+            await asyncio.gather(*together)
+            together = []
+            await handover.run()
+        else:
+            together.append(handover.run())
+    await asyncio.gather(*together)
+
+
+class Hub:
+    """Where events go from this process.
+
+    In a server process, the Socket.IO server (its manager relays through Redis when REDIS_URL is set). Elsewhere,
+    such as a management command, python-socketio's write-only Redis manager, or nowhere without REDIS_URL.
+    """
+
+    def __init__(self) -> None:
+        self.server: socketio.AsyncServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._external: socketio.RedisManager | None = None
+        self._queue: asyncio.Queue[Handover] | None = None
+        self._sender: asyncio.Task[None] | None = None
+
+    def attach(self, server: socketio.AsyncServer) -> None:
+        self.server = server
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    async def emit(self, event: str, data: Any, *, to: str | list[str], skip_sid: str | None = None) -> None:
+        assert self.server is not None, "the Socket.IO server is not attached"
+        await self.server.emit(event, data, to=to, skip_sid=skip_sid)
+
+    async def leave_channel(self, sid: str, channel: str) -> None:
+        """Take a connection out of a Socket.IO room. python-socketio's Redis manager relays this to the process
+        holding the connection, so it works in one process and in many alike."""
+        assert self.server is not None, "the Socket.IO server is not attached"
+        await self.server.leave_room(sid, channel, namespace="/")
+
+    async def disconnect(self, sid: str) -> None:
+        """Close a connection; python-socketio's Redis manager relays it to the process holding it."""
+        assert self.server is not None, "the Socket.IO server is not attached"
+        await self.server.disconnect(sid, namespace="/")
+
+    def disconnect_from_elsewhere(self, sids: list[str]) -> bool:
+        """From a process without a Socket.IO server: close these connections through Redis, as python-socketio's
+        own managers do for a connection held by another process. False without REDIS_URL."""
+        if not settings.REDIS_URL:
+            return False
+        manager = self._external_manager()
+        for sid in sids:
+            manager._publish({"method": "disconnect", "sid": sid, "namespace": "/", "host_id": manager.host_id})
+        return True
+
+    def _external_manager(self) -> socketio.RedisManager:
+        if self._external is None:
+            self._external = socketio.RedisManager(
+                settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
+            )
+        return self._external
+
+    def hand_over(self, handover: Handover) -> bool:
+        """From sync code: have the server's loop run this (see the module docstring); never waits for it.
+        False when this process has no running Socket.IO server."""
+        if self.server is None:
+            return False
+        outbox = _outbox.get()
+        if outbox is not None:
+            outbox.append(handover)
+            return True
+        if self.loop is None or not self.loop.is_running():
+            return False
+        self.loop.call_soon_threadsafe(self._enqueue, handover)
+        return True
+
+    def emit_from_sync(self, event: str, data: Any, *, to: str | list[str]) -> None:
+        """Emit from sync code, in a server process or not (see the module docstring)."""
+        if self.hand_over(Handover(lambda: self.emit(event, data, to=to))):
+            return
+        if settings.REDIS_URL:
+            self._external_manager().emit(event, data, namespace="/", room=to)
+        else:
+            logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
+
+    def _enqueue(self, handover: Handover) -> None:
+        """On the loop: queue work from another thread for the one task that runs it in order."""
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._sender = asyncio.create_task(self._run_queued(self._queue), name="event-bus")
+        self._queue.put_nowait(handover)
+
+    async def _run_queued(self, queue: asyncio.Queue[Handover]) -> None:
+        while True:
+            handover = await queue.get()
+            try:
+                await handover.run()
+            except Exception:  # delivery is best effort once stored; the next event goes on
+                logger.exception("an event from a worker thread was not handed to Socket.IO")
+
+
+hub = Hub()
+
+
+def publish_on_commit(event: str, payload: dict[str, Any], *, to: str | list[str]) -> None:
+    """From sync code (a service): emit the event once the current transaction (if any) commits."""
+    transaction.on_commit(lambda: hub.emit_from_sync(event, payload, to=to))
+
+
+def run_on_commit(work: Callable[[], Awaitable[None]], *, without_server: str) -> None:
+    """From sync code: once committed, run `work` on the server's loop after the events published before it.
+
+    Without a Socket.IO server in this process (a management command, the admin under WSGI) nothing runs, and
+    `without_server` is logged at debug level.
+    """
+
+    def hand_over() -> None:
+        if not hub.hand_over(Handover(work, alone=True)):
+            logger.debug("no Socket.IO server in this process: %s", without_server)
+
+    transaction.on_commit(hand_over)
