@@ -6,11 +6,8 @@ The message rate limit of sends is not one of these: it must be exact under conc
 batch in one round trip (messaging/ratelimit.py).
 """
 
-from typing import Any
-
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
-
 
 
 class ChatRateThrottle(SimpleRateThrottle):

@@ -18,7 +18,9 @@ class Room(models.Model):
     name = models.CharField(max_length=settings.CHAT["NAME_MAX_LENGTH"])
     is_private = models.BooleanField(default=False)
     # Compared byte for byte (utf8mb4_bin on MySQL): a code with its letters' case changed is another code.
-    invite_code = ExactCharField(max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"], unique=True, default=new_invite_code)
+    invite_code = ExactCharField(
+        max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"], unique=True, default=new_invite_code
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="RoomMember", related_name="rooms")

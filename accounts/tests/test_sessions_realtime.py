@@ -14,10 +14,10 @@ from django.conf import settings
 
 from accounts.authentication import token_pair
 from accounts.models import User
-from tests.support.socketio_client import Peer, connected, http
-from tests.support import BASE_DIR, ServerProcess, make_room, make_user, token_for
 from messaging.models import Message
 from rooms.models import RoomMember
+from tests.support import BASE_DIR, ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 
 from chatbackend.jsonlimits import nesting_exceeds
-from tests.support.socketio_client import connected
-from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
 from conftest import SERVER_ENV
+from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
+from tests.support.socketio_client import connected
 
 DEEP = "[" * 1000 + "]" * 1000
 

@@ -19,9 +19,9 @@ from accounts.models import User
 from chatbackend import metrics
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, ShuttingDown
-from chatbackend.jsonlimits import GuardedJSON
 from chatbackend.events import BoundedRedisManager, room_channel, room_id_of_channel, user_channel
 from chatbackend.exception_handler import as_chat_error
+from chatbackend.jsonlimits import GuardedJSON
 from chatbackend.logcontext import bind_request_id
 from chatbackend.shutdown import GracefulShutdown
 from chatbackend.validation import parse

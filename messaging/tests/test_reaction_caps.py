@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import assert_error, client_for, make_room, make_user
 from messaging.models import Message
+from tests.support import assert_error, client_for, make_room, make_user
 
 
 @pytest.fixture

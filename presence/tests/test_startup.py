@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from tests.support.socketio_client import connected, http
-from tests.support import ServerProcess, make_room, make_user, token_for
 from conftest import SERVER_ENV
+from tests.support import ServerProcess, make_room, make_user, token_for
+from tests.support.socketio_client import connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.socketio_client import http
-from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
 from conftest import SERVER_ENV
 from messaging.models import Message
 from rooms.models import RoomMember
+from tests.support import ServerProcess, assert_error, client_for, make_room, make_user, token_for
+from tests.support.socketio_client import http
 
 
 def swap_case(code: str) -> str:
@@ -33,7 +33,7 @@ def test_an_invite_code_with_its_letters_case_swapped_joins_nothing() -> None:
         f"/api/rooms/{room.id}/join", {"inviteCode": swap_case(room.invite_code)}, format="json"
     )
 
-    assert_error(by_code, 404, "invalid_invite_code")
+    assert_error(by_code, 403, "invalid_invite_code")
     assert_error(by_id, 403, "invalid_invite_code")
     assert not RoomMember.objects.filter(room=room, user=intruder).exists()
     joined = client_for(intruder).post("/api/rooms/join", {"inviteCode": room.invite_code}, format="json")
