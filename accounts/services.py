@@ -12,6 +12,7 @@ from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.models import User, normalize_email
+from accounts.signals import sessions_ended
 from accounts.tokens import ChatRefreshToken, token_version
 from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError, ValidationFailed
 from chatbackend.validation import clean_text
@@ -124,10 +125,8 @@ def delete_user(*, user: User) -> None:
 
 
 def _disconnect_on_commit(user_id: int) -> None:
-    # Imported here: presence sits above accounts (it imports this module for lastSeen).
-    from presence.services import disconnect_user_on_commit
-
-    disconnect_user_on_commit(user_id=user_id)
+    """Once committed, tell the layers above (presence closes the user's sockets in every process)."""
+    transaction.on_commit(lambda: sessions_ended.send(sender=User, user_id=user_id))
 
 
 def mark_last_seen(*, user_id: int, when: datetime) -> None:

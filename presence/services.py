@@ -3,9 +3,9 @@
 import logging
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import mark_last_seen
@@ -131,21 +131,19 @@ def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
     run_on_commit(unsubscribe, without_server=f"user {user_id} not unsubscribed live from {channel}")
 
 
-def disconnect_user_on_commit(*, user_id: int) -> None:
-    """Once committed, close every open connection of the user, in any process (their subscriptions end with
-    them). From a process without a Socket.IO server (a management command) the disconnects go through Redis."""
+def disconnect_user(*, user_id: int, **_: Any) -> None:
+    """From sync code, after a commit: close every open connection of the user, in any process (their
+    subscriptions end with them). From a process without a Socket.IO server (a management command) the
+    disconnects go through Redis. The receiver of accounts' `sessions_ended` (presence/apps.py)."""
 
     async def disconnect() -> None:
         for sid in await connection_sids(user_id=user_id):
             await hub.disconnect(sid)
 
-    def hand_over() -> None:
-        if not hub.hand_over(Handover(disconnect, alone=True)) and not hub.disconnect_from_elsewhere(
-            connection_sids_sync(user_id=user_id)
-        ):
-            logger.debug("no Socket.IO server in this process and no REDIS_URL: user %s not disconnected", user_id)
-
-    transaction.on_commit(hand_over)
+    if hub.hand_over(Handover(disconnect, alone=True)):
+        return
+    if not hub.disconnect_from_elsewhere(connection_sids_sync(user_id=user_id)):
+        logger.debug("no Socket.IO server in this process and no REDIS_URL: user %s not disconnected", user_id)
 
 
 def online_user_ids_sync(user_ids: list[int]) -> set[int]:
