@@ -15,14 +15,33 @@ from accounts.models import User, normalize_email
 from accounts.signals import sessions_ended
 from accounts.tokens import ChatRefreshToken, token_version
 from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError, ValidationFailed
-from chatbackend.validation import clean_text
+from chatbackend.validation import FieldErrors, clean_text
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
 
 
 def register(*, name: str, email: str, password: str) -> User:
-    """Create an account with a bcrypt-hashed password; raises EmailTaken for an email in any letter case."""
-    name = clean_text(name, field="name", max_length=settings.CHAT["NAME_MAX_LENGTH"])
+    """Create an account with a bcrypt-hashed password; raises EmailTaken for an email in any letter case, and one
+    ValidationFailed naming every bad field (name, email, password) at once."""
+    fields = FieldErrors()
+    clean_name = fields.check(clean_text, name, field="name", max_length=settings.CHAT["NAME_MAX_LENGTH"])
+    clean_email = fields.check(_valid_email, email)
+    user = User(name=clean_name or "", email=clean_email or "")
+    fields.check(_valid_password, password, user)
+    fields.raise_any()
+    email = user.email
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken()
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration of the same email won the race
+        raise EmailTaken() from exc
+    return user
+
+
+def _valid_email(email: str) -> str:
     email = normalize_email(email)
     try:
         validate_email(email)
@@ -33,20 +52,14 @@ def register(*, name: str, email: str, password: str) -> User:
             f"email: must be at most {EMAIL_MAX_LENGTH} characters.",
             email=[f"Ensure this field has no more than {EMAIL_MAX_LENGTH} characters."],
         )
-    user = User(name=name, email=email)
+    return email
+
+
+def _valid_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
         raise ValidationFailed(f"password: {exc.messages[0]}", password=exc.messages) from exc
-    if User.objects.filter(email=email).exists():
-        raise EmailTaken()
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:  # a concurrent registration of the same email won the race
-        raise EmailTaken() from exc
-    return user
 
 
 def login(*, email: str, password: str) -> User:

@@ -3,9 +3,7 @@
 import logging
 from typing import Any
 
-import redis
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -28,6 +26,7 @@ from chatbackend.errors import (
     error_body,
 )
 from chatbackend.metrics import record_error
+from chatbackend.outages import is_backend_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +98,6 @@ def as_chat_error(exc: BaseException) -> ChatError:
         return Unavailable()
     logger.exception("unexpected error", exc_info=exc)
     return InternalError()
-
-
-def is_backend_unavailable(exc: BaseException) -> bool:
-    """MySQL or Redis cannot be reached (or dropped the connection): the client may retry later."""
-    return isinstance(exc, (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError))
 
 
 def rest_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:

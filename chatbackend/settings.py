@@ -5,10 +5,11 @@ import secrets
 import warnings
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from chatbackend.dbconfig import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,20 +18,45 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-EMBEDDED_DB = "DATABASE_URL" not in env
+EMBEDDED_DB = not env.str("DATABASE_URL", default="")
+# Deployment hardening (manage.py check --deploy): on by default outside DEBUG and the embedded database.
+PRODUCTION = not DEBUG and not EMBEDDED_DB
+JWT_SECRET_MIN_LENGTH = 32
+
+# Database: MySQL/MariaDB (or a SQLite file) from DATABASE_URL, or the embedded SQLite file for trying it out.
+DATABASES = {"default": database_settings(env.str("DATABASE_URL", default=""), embedded_file=BASE_DIR / "db.sqlite3")}
 
 
 def _jwt_secret() -> str:
-    """The token signing key: JWT_SECRET, or a key generated once and kept beside the embedded database."""
-    if "JWT_SECRET" in env:
-        return env.str("JWT_SECRET")
-    if not (DEBUG or EMBEDDED_DB):
-        raise ImproperlyConfigured("JWT_SECRET is required when DEBUG is off and DATABASE_URL is set.")
-    key_file = BASE_DIR / ".jwt_secret"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    """The token signing key: JWT_SECRET, else the key kept in JWT_SECRET_FILE (.jwt_secret, which `make run` and
+    the embedded default generate once), so that the server and every `manage.py` command of a checkout sign alike.
+
+    Production (DEBUG off, DATABASE_URL set) never generates one, and refuses a key shorter than 32 characters.
+    """
+    key_file = Path(env.str("JWT_SECRET_FILE", default=str(BASE_DIR / ".jwt_secret")))
+    if env.str("JWT_SECRET", default=""):
+        key = env.str("JWT_SECRET")
+    elif key_file.exists():
+        key = key_file.read_text().strip()
+    elif PRODUCTION:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is required when DEBUG is off and DATABASE_URL is set (or a key in {key_file}, as `make run`"
+            " writes): set it to a long random string."
+        )
+    else:
+        try:  # exclusive create: of several processes starting at once, one writes the key and all read it
+            with open(key_file, "x") as new_file:
+                key_file.chmod(0o600)
+                new_file.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+        key = key_file.read_text().strip()
+    if PRODUCTION and len(key) < JWT_SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(
+            f"JWT_SECRET is {len(key)} characters long; production needs at least {JWT_SECRET_MIN_LENGTH} (for example"
+            " `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    return key
 
 
 JWT_SECRET = _jwt_secret()
@@ -39,8 +65,6 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=hashlib.sha256(f"django:{JWT_S
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 PORT = env.int("PORT", default=3000)
 
-# Deployment hardening (manage.py check --deploy): on by default outside DEBUG and the embedded database.
-PRODUCTION = not DEBUG and not EMBEDDED_DB
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
@@ -108,26 +132,6 @@ TEMPLATES = [
     },
 ]
 
-# Database: MySQL/MariaDB from DATABASE_URL, or an embedded SQLite file for trying the project out.
-if EMBEDDED_DB:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
-            # Several DB threads write at once; wait for the lock instead of failing at once.
-            "OPTIONS": {"timeout": 20},
-        }
-    }
-else:
-    _database: dict[str, Any] = dict(env.db("DATABASE_URL"))
-    if _database["ENGINE"] == "django.db.backends.mysql":
-        _database["OPTIONS"] = {
-            **_database.get("OPTIONS", {}),
-            "charset": "utf8mb4",
-            "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
-        }
-        _database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-    DATABASES = {"default": _database}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -269,7 +273,7 @@ CHAT = {
     "PRESENCE_HEARTBEAT_MS": env.int("PRESENCE_HEARTBEAT_MS", default=2000),
     "PRESENCE_TTL_MS": env.int("PRESENCE_TTL_MS", default=6000),
     "SOCKETIO_CHANNEL": env.str("SOCKETIO_CHANNEL", default="chatbackend"),
-    "SOCKETIO_MAX_PAYLOAD_BYTES": env.int("SOCKETIO_MAX_PAYLOAD_BYTES", default=100_000),
+    "SOCKETIO_MAX_PAYLOAD_BYTES": env.int("SOCKETIO_MAX_PAYLOAD_BYTES", default=1_000_000),
     "MAX_CONNECTIONS_PER_USER": env.int("MAX_CONNECTIONS_PER_USER", default=20),
     # Connections of the event loop's Redis pool (presence, live stats); bursts wait for one beyond that.
     "REDIS_POOL_SIZE": env.int("REDIS_POOL_SIZE", default=16),
@@ -313,10 +317,11 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
+        "json": {  # `time` in ISO 8601 UTC with microseconds, e.g. 2026-12-01T21:57:52.786123+00:00
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "fmt": "%(levelname)s %(name)s %(request_id)s %(message)s",
+            "timestamp": "time",
+            "rename_fields": {"levelname": "level", "name": "logger"},
         },
     },
     "handlers": {

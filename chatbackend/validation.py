@@ -2,7 +2,8 @@
 to clean user text. Length limits are settings.CHAT's (the model fields read them too)."""
 
 import re
-from typing import Any, TypeGuard
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeGuard, TypeVar
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -49,6 +50,34 @@ def page_limit(raw: str | None) -> int:
     if not (raw.isascii() and raw.isdigit()) or not digits:
         raise ValidationFailed("limit: must be a positive integer.", limit=["Must be a positive integer."])
     return min(int(digits), maximum) if len(digits) <= 6 else maximum
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class FieldErrors:
+    """The refusals of several fields, gathered so that one ValidationFailed names every bad field at once."""
+
+    def __init__(self) -> None:
+        self._refusals: list[ValidationFailed] = []
+
+    def check(self, rule: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """`rule(...)`'s result, or None (the refusal kept for `raise_any`) if it raises ValidationFailed."""
+        try:
+            return rule(*args, **kwargs)
+        except ValidationFailed as refusal:
+            self._refusals.append(refusal)
+            return None
+
+    def raise_any(self) -> None:
+        """Raise one ValidationFailed whose details hold every field refused so far, if any was."""
+        if not self._refusals:
+            return
+        details: dict[str, Any] = {}
+        for refusal in self._refusals:
+            details.update(refusal.details)
+        raise ValidationFailed("; ".join(refusal.message for refusal in self._refusals), **details)
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:

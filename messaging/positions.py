@@ -7,9 +7,7 @@ ORM takes longer to compile a CASE or an OR per row than the database takes to r
 
 from collections.abc import Iterable
 
-from django.db import connection
-
-from chatbackend.db import values_table
+from chatbackend.db import update_from_rows
 from rooms.models import Room, RoomMember
 
 
@@ -26,32 +24,25 @@ def lock_message_seqs(room_ids: Iterable[int]) -> dict[int, int]:
 
 def record_new_messages(*, newest: dict[int, tuple[int, int]]) -> None:
     """For rooms locked by `lock_message_seqs`: {room id: (newest seq, newest message id)}, in one UPDATE."""
-    if not newest:
-        return
-    # SQL, not Case/When: the ORM takes longer to compile a CASE per room than the database takes to run it.
-    new, params = values_table(("id", "seq", "message_id"), ((room, seq, mid) for room, (seq, mid) in newest.items()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Room._meta.db_table} AS r JOIN ({new}) AS v ON r.id = v.id "
-            "SET r.message_seq = v.seq, r.last_message_id = v.message_id",
-            params,
-        )
+    update_from_rows(
+        Room._meta.db_table,
+        columns=("id", "seq", "message_id"),
+        rows=((room, seq, mid) for room, (seq, mid) in newest.items()),
+        match=("id",),
+        assign={"message_seq": "seq", "last_message_id": "message_id"},
+    )
 
 
 def advance_read_positions(*, positions: dict[tuple[int, int], tuple[int, int]]) -> None:
     """The batch form of `advance_read_position`: {(room id, user id): (message id, seq)}, in one UPDATE."""
-    if not positions:
-        return
-    new, params = values_table(
-        ("room_id", "user_id", "message_id", "seq"), ((r, u, mid, seq) for (r, u), (mid, seq) in positions.items())
+    update_from_rows(
+        RoomMember._meta.db_table,
+        columns=("room_id", "user_id", "message_id", "seq"),
+        rows=((r, u, mid, seq) for (r, u), (mid, seq) in positions.items()),
+        match=("room_id", "user_id"),
+        assign={"read_seq": "seq", "last_read_message_id": "message_id"},
+        where="t.read_seq < v.seq",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {RoomMember._meta.db_table} AS m JOIN ({new}) AS v "
-            "ON m.room_id = v.room_id AND m.user_id = v.user_id "
-            "SET m.read_seq = v.seq, m.last_read_message_id = v.message_id WHERE m.read_seq < v.seq",
-            params,
-        )
 
 
 def advance_read_position(*, room_id: int, user_id: int, message_id: int, seq: int) -> bool:

@@ -20,7 +20,7 @@ from chatbackend.db import any_row, values_table
 from chatbackend.errors import NotRoomMember, RoomNotFound, ValidationFailed
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
-from chatbackend.validation import clean_text
+from chatbackend.validation import FieldErrors, clean_text
 from messaging.models import Message
 from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
 from messaging.ratelimit import rate_limiter
@@ -64,16 +64,22 @@ class SendResult:
 def prepare_send(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> SendDraft:
     """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed."""
     check_room_id(room_id)
-    content = clean_text(content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    fields = FieldErrors()
+    cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     if client_msg_id is not None:
-        client_msg_id = client_msg_id.strip()
-        limit = settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
-        if not client_msg_id or len(client_msg_id) > limit:
-            raise ValidationFailed(
-                f"clientMsgId must be 1 to {limit} characters.",
-                clientMsgId=["Invalid length."],
-            )
+        client_msg_id = fields.check(_clean_client_msg_id, client_msg_id)
+    fields.raise_any()
+    assert cleaned is not None
+    content = cleaned
     return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id)
+
+
+def _clean_client_msg_id(client_msg_id: str) -> str:
+    client_msg_id = client_msg_id.strip()
+    limit = settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
+    if not client_msg_id or len(client_msg_id) > limit:
+        raise ValidationFailed(f"clientMsgId must be 1 to {limit} characters.", clientMsgId=["Invalid length."])
+    return client_msg_id
 
 
 def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:

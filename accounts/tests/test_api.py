@@ -510,3 +510,21 @@ def test_paths_answer_with_a_trailing_slash_too() -> None:
     assert logged_in.status_code == 200
     assert refreshed.status_code == 200
     assert me.json()["id"] == user.id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": "   ", "email": "not-an-email", "password": "x"},
+        {"name": "n" * 101, "email": "a@b", "password": ""},
+        {"name": 1, "email": None, "password": ["x"]},
+    ],
+)
+def test_register_names_every_bad_field_at_once(payload: dict[str, Any]) -> None:
+    response = register(payload)
+
+    error = assert_error(response, 400, "validation_error")
+    assert set(error["details"]) == {"name", "email", "password"}
+    assert all(error["details"][field] for field in ("name", "email", "password"))
+    assert User.objects.count() == 0

@@ -17,6 +17,7 @@ def _sleep_in_database(seconds: float) -> str:
     return threading.current_thread().name
 
 
+@pytest.mark.mysql  # SLEEP() is MySQL's; SQLite runs one writer at a time anyway
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_db_work_does_not_queue_behind_one_thread() -> None:
     calls = min(8, settings.CHAT["DB_THREADS"])

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support import BASE_DIR
 
@@ -29,11 +30,43 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_signing_key() -> None:
-    env = {key: value for key, value in os.environ.items() if key != "JWT_SECRET"}
-    env = {**env, **PRODUCTION_ENV}
-    del env["JWT_SECRET"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
+
+
+def production_env(**changes: str) -> dict[str, str]:
+    """The test run's environment with production settings, and no key file to fall back on."""
+    env = {key: value for key, value in os.environ.items() if key != "JWT_SECRET"}
+    return {**env, **PRODUCTION_ENV, "JWT_SECRET_FILE": str(BASE_DIR / "test-artifacts" / "no-such-key"), **changes}
+
+
+def test_production_refuses_to_start_without_a_signing_key() -> None:
+    env = production_env()
+    del env["JWT_SECRET"]
+
+    result = manage("check", env=env)
+
     assert result.returncode != 0 and "JWT_SECRET is required" in result.stderr
+
+
+def test_production_refuses_a_signing_key_shorter_than_32_characters_in_one_line() -> None:
+    result = manage("check", env=production_env(JWT_SECRET="x" * 31))
+
+    assert result.returncode != 0
+    assert "JWT_SECRET is 31 characters long; production needs at least 32" in result.stderr.splitlines()[-1]
+    assert manage("check", env=production_env(JWT_SECRET="x" * 32)).returncode == 0
+
+
+def test_manage_py_signs_with_the_key_file_that_make_run_uses(tmp_path: Path) -> None:
+    """On MySQL with DEBUG off, a command finds .jwt_secret by itself: tokens it makes verify on the server."""
+    key_file = tmp_path / "key"
+    key_file.write_text("k" * 48)
+    env = production_env(JWT_SECRET_FILE=str(key_file))
+    del env["JWT_SECRET"]
+
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.JWT_SECRET)", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "k" * 48

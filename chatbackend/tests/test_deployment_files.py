@@ -22,7 +22,7 @@ def test_compose_runs_app_mysql_and_redis_with_migrations_before_the_app() -> No
 
 def test_dockerfile_installs_the_pinned_requirements_and_waits_for_the_database() -> None:
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir -r /tmp/requirements.txt" in dockerfile
+    assert "pip install --no-cache-dir -r /tmp/requirements.txt -r /tmp/requirements-mysql.txt" in dockerfile
     assert re.search(r"CMD .*manage\.py wait_for_db && exec daphne .*chatbackend\.asgi:application", dockerfile)
     assert "/api/live" in dockerfile
 

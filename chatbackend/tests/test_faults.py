@@ -59,6 +59,7 @@ async def send(peer: Peer, room_id: int, content: str) -> dict[str, Any]:
     return dict(await peer.call("send_message", {"roomId": room_id, "content": content, "clientMsgId": content}))
 
 
+@pytest.mark.mysql
 def test_mysql_outage_refuses_sends_with_unavailable_and_recovers_without_restart(
     private_mariadb: PrivateMariaDB,
 ) -> None:

@@ -14,10 +14,15 @@ from tests.support import client_for, free_port
 
 @contextmanager
 def unreachable_database() -> Iterator[None]:
-    """Point the default connection at a loopback port where nothing listens; restore it on the way out."""
-    original = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
+    """Point the default connection where no database answers (a loopback port where nothing listens, or a SQLite
+    file in a folder that does not exist); restore it on the way out."""
+    keys = ("HOST", "PORT", "NAME")
+    original = {key: connection.settings_dict[key] for key in keys}
     connection.close()
-    connection.settings_dict.update(HOST="127.0.0.1", PORT=free_port())
+    if connection.vendor == "sqlite":
+        connection.settings_dict.update(NAME=f"/nonexistent-{free_port()}/db.sqlite3")
+    else:
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=free_port())
     try:
         yield
     finally:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import aiohttp
 import pytest
+from django.conf import settings
 
 from chatbackend.jsonlimits import nesting_exceeds
 from conftest import SERVER_ENV
@@ -161,7 +162,7 @@ def _poll_handshake(url: str) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_an_oversized_polling_post_is_answered_with_an_error(watched_server: ServerProcess) -> None:
     sid = _poll_handshake(watched_server.url)
-    body = b"4" + b"x" * (int(SERVER_ENV.get("SOCKETIO_MAX_PAYLOAD_BYTES", "100000")) + 10)
+    body = b"4" + b"x" * (settings.CHAT["SOCKETIO_MAX_PAYLOAD_BYTES"] + 10)
     request = urllib.request.Request(
         f"{watched_server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data=body, method="POST"
     )

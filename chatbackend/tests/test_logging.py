@@ -4,6 +4,7 @@ import asyncio
 import json
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,6 +61,9 @@ def test_json_log_lines_carry_the_request_id_and_the_connection_id(json_logging_
     assert any(message.startswith("connect user") for message in messages)
     assert any(message.startswith("event send_message ok") for message in messages)
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in events)
+    for line in lines:  # ISO 8601 in UTC, e.g. 2026-12-01T21:57:52.786123+00:00
+        logged_at = datetime.fromisoformat(line["time"])
+        assert "T" in line["time"] and logged_at.utcoffset() == timedelta(0), line["time"]
 
 
 @pytest.mark.django_db

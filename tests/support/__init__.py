@@ -107,7 +107,19 @@ class ServerProcess:
                 "false",
                 "--no-access-log",
             ]
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatbackend.asgi:application"]
+        # -v 0: no access log of daphne's own beside the application's line per request (as `make run`).
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "chatbackend.asgi:application",
+        ]
 
     def start(self, timeout: float = 30) -> "ServerProcess":
         self.log_path.parent.mkdir(exist_ok=True)
@@ -142,6 +154,8 @@ class ServerProcess:
 
 def database_url_for(settings_dict: dict[str, Any]) -> str:
     """DATABASE_URL for a server process that must use the same database as the test run."""
+    if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
     user = settings_dict.get("USER") or "root"
     password = settings_dict.get("PASSWORD") or ""
     credentials = f"{user}:{password}" if password else user

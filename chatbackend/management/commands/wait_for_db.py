@@ -1,4 +1,8 @@
-"""`manage.py wait_for_db`: wait, bounded and logged, until the database accepts connections."""
+"""`manage.py wait_for_db`: wait, bounded and logged, until the database accepts connections.
+
+Only an outage is waited out (the server not up yet, a lost connection): a configuration mistake such as a wrong
+password (MySQL error 1045) or an unknown database (1049) fails at once, in one line, since no wait would fix it.
+"""
 
 import logging
 import time
@@ -7,6 +11,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+
+from chatbackend.outages import is_backend_unavailable
 
 logger = logging.getLogger("chatbackend.startup")
 
@@ -32,6 +38,8 @@ class Command(BaseCommand):
                     cursor.execute("SELECT 1")
             except Exception as exc:
                 connection.close()
+                if not is_backend_unavailable(exc):
+                    raise CommandError(f"the database refused the connection: {exc}") from exc
                 if time.monotonic() >= deadline:
                     raise CommandError(f"database unreachable after {options['timeout']:g}s: {exc}") from exc
                 logger.warning("waiting for the database (attempt %d): %s", attempt, exc)
