@@ -59,12 +59,30 @@ def uvicorn_server_url(test_database_url: str) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture
-def redis_servers(test_database_url: str) -> Iterator[list[ServerProcess]]:
-    """Two server processes sharing one Redis (a fresh channel name per test)."""
+@pytest.fixture(scope="session")
+def second_redis_shard() -> Iterator[str]:
+    """A private redis-server, the second shard of the channel layer in the two-shard runs."""
+    from tests.support.private_servers import PrivateRedis
+
+    shard = PrivateRedis().start()
+    yield shard.url
+    shard.kill()
+
+
+@pytest.fixture(params=["one Redis", "two Redis shards"])
+def redis_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of processes sharing one Redis, or fanning out over two shards (a fresh prefix per test)."""
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     env = {**SERVER_ENV, "REDIS_URL": redis_url, "SOCKETIO_CHANNEL": f"chat-test-{uuid.uuid4().hex[:8]}"}
-    servers = [ServerProcess(database_url=test_database_url, env=env) for _ in range(2)]
+    if request.param == "two Redis shards":
+        env["REDIS_SHARD_URLS"] = f"{redis_url},{request.getfixturevalue('second_redis_shard')}"
+    return env
+
+
+@pytest.fixture
+def redis_servers(test_database_url: str, redis_env: dict[str, str]) -> Iterator[list[ServerProcess]]:
+    """Two server processes on Redis (every test runs with one Redis and with two channel-layer shards)."""
+    servers = [ServerProcess(database_url=test_database_url, env=redis_env) for _ in range(2)]
     try:
         for server in servers:
             server.start()

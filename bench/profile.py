@@ -1,6 +1,6 @@
 """Profile a server under the fan-out load with py-spy; writes bench/profile-<label>.txt (and a flame graph).
 
-python -m bench.profile [--rate 2500] [--seconds 10] [--baseline]
+python -m bench.profile [--rate 2500] [--seconds 10] [--baseline] [--redis]
 The text file lists the functions by inclusive and by own share of the samples, from py-spy's raw stacks.
 """
 
@@ -50,11 +50,12 @@ def summarise(raw: Path, top: int = 45) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def profile(rate: float, seconds: int, baseline: bool) -> Path:
+async def profile(rate: float, seconds: int, baseline: bool, redis: bool = False) -> Path:
     options = Options(warm_ms=2_000, measure_ms=(seconds + 4) * 1000)
-    label = "baseline" if baseline else "fanout"
+    label = ("baseline" if baseline else "fanout") + ("-redis" if redis else "")
     app = BASELINE_APP if baseline else REAL_APP
-    with BenchServer(app=app, asgi="daphne", env=fixtures.server_env(), core=0, label=f"profile-{label}") as server:
+    env = fixtures.server_env(redis=redis)
+    with BenchServer(app=app, asgi="daphne", env=env, core=0, label=f"profile-{label}") as server:
         if baseline:
             topology = fanout_clients(None, list(range(1, FANOUT_ROOMS + 1)))
         else:
@@ -98,11 +99,12 @@ def cli() -> None:
     parser.add_argument("--rate", type=float, default=2_500, help="deliveries/s offered")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--baseline", action="store_true", help="profile the bare baseline instead")
+    parser.add_argument("--redis", action="store_true", help="with REDIS_URL (BENCH_REDIS_URL): the Channels fan-out")
     args = parser.parse_args()
     raise_nofile()
     os.sched_setaffinity(0, {GENERATOR_CORE})
     fixtures.prepare_database()
-    print(asyncio.run(profile(args.rate, args.seconds, args.baseline)))
+    print(asyncio.run(profile(args.rate, args.seconds, args.baseline, args.redis)))
 
 
 if __name__ == "__main__":

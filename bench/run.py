@@ -1,6 +1,6 @@
 """`make bench`: run the scenarios against the real server and the bare baseline, print one table row each.
 
-python -m bench.run [--long] [--rounds N] [--scenarios 1,2,3,4,5] [--compare-uvicorn]
+python -m bench.run [--long] [--rounds N] [--scenarios 1,2,3,4,5,6] [--compare-uvicorn]
 The runner pins itself and the load generator to core 1 and every server under test to core 0.
 """
 
@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import fixtures, scaleout, scenarios
+from bench import fixtures, rooms, scaleout, scenarios
 from bench.driver import GENERATOR_CORE
 from bench.report import Row, table
 from bench.scenarios import FANOUT_ROOM_SIZE, FANOUT_ROOMS, WRITE_ROOMS, Options
@@ -77,6 +77,9 @@ async def main(args: argparse.Namespace) -> list[Row]:
         if asgi == "daphne" and 5 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] scale-out")
             rows += await scaleout.scale_out(options, population, asgi)
+        if asgi == "daphne" and 6 in chosen:
+            print(f"[{time.monotonic() - started:.0f}s] rooms served by one process")
+            rows += await rooms.rooms_served_by_one_process(options, population, asgi)
     print(f"[{time.monotonic() - started:.0f}s] done")
     return rows
 
@@ -85,7 +88,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="10,000 idle connections, 5 s windows, uvicorn too")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (medians need at least 3)")
-    parser.add_argument("--scenarios", default="1,2,3,4,5", help="which scenarios, e.g. 1,3")
+    parser.add_argument("--scenarios", default="1,2,3,4,5,6", help="which scenarios, e.g. 1,3")
     parser.add_argument("--compare-uvicorn", action="store_true", help="repeat fan-out and idle under uvicorn")
     parser.add_argument("--idle-connections", type=int, default=0, help="idle connections held (short: 1,950)")
     args = parser.parse_args()

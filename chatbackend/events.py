@@ -7,8 +7,8 @@ thread the commit happened on:
   by `db()` from the loop once the unit returns, before the handler acknowledges;
 - in another thread of a server process (a REST view), they are queued to the loop, which sends them in order;
   the thread never waits for delivery, so a stored message cannot fail because delivery is slow;
-- in a process without a Socket.IO server (a management command), they go out through python-socketio's
-  write-only Redis manager when REDIS_URL is set, and nowhere otherwise.
+- in a process without a Socket.IO server (a management command), they go out through the Channels layer when
+  REDIS_URL is set (chatbackend/channels_relay.py), and nowhere otherwise.
 This module knows no app: events are names, JSON payloads and channels.
 """
 
@@ -20,12 +20,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
 import socketio
 from django.conf import settings
 from django.db import transaction
 
-from chatbackend.redis_clients import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S
+from chatbackend.channels_relay import ChannelLayerEmitter
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +46,6 @@ def user_channel(user_id: int) -> str:
 
 def member_channels(user_ids: list[int]) -> list[str]:
     return [user_channel(user_id) for user_id in user_ids]
-
-
-class BoundedRedisManager(socketio.AsyncRedisManager):
-    """python-socketio's Redis manager on a bounded connection pool.
-
-    As it comes, the manager publishes through an unbounded pool: every emit that overlaps another opens one more
-    connection, so a burst leaves hundreds open. Bounded, a burst waits for a connection instead.
-    """
-
-    def _redis_connect(self) -> None:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            self.redis_url,
-            max_connections=settings.CHAT["REDIS_POOL_SIZE"],
-            timeout=SOCKET_TIMEOUT_S,
-            socket_connect_timeout=CONNECT_TIMEOUT_S,
-        )
-        self.redis = aioredis.Redis(connection_pool=pool)
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
 
 
 @dataclass(frozen=True)
@@ -110,14 +90,14 @@ async def run_in_order(handovers: Sequence[Handover]) -> None:
 class Hub:
     """Where events go from this process.
 
-    In a server process, the Socket.IO server (its manager relays through Redis when REDIS_URL is set). Elsewhere,
-    such as a management command, python-socketio's write-only Redis manager, or nowhere without REDIS_URL.
+    In a server process, the Socket.IO server (its manager relays through the Channels layer when REDIS_URL is
+    set). Elsewhere, such as a management command, the layer directly, or nowhere without REDIS_URL.
     """
 
     def __init__(self) -> None:
         self.server: socketio.AsyncServer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._external: socketio.RedisManager | None = None
+        self._external: ChannelLayerEmitter | None = None
         self._queue: asyncio.Queue[Handover] | None = None
         self._sender: asyncio.Task[None] | None = None
 
@@ -132,31 +112,27 @@ class Hub:
         await self.server.emit(event, data, to=to, skip_sid=skip_sid)
 
     async def leave_channel(self, sid: str, channel: str) -> None:
-        """Take a connection out of a Socket.IO room. python-socketio's Redis manager relays this to the process
-        holding the connection, so it works in one process and in many alike."""
+        """Take a connection out of a Socket.IO room. The Channels manager relays this to the process holding the
+        connection, so it works in one process and in many alike."""
         assert self.server is not None, "the Socket.IO server is not attached"
         await self.server.leave_room(sid, channel, namespace="/")
 
     async def disconnect(self, sid: str) -> None:
-        """Close a connection; python-socketio's Redis manager relays it to the process holding it."""
+        """Close a connection; the manager relays it to the process holding it."""
         assert self.server is not None, "the Socket.IO server is not attached"
         await self.server.disconnect(sid, namespace="/")
 
     def disconnect_from_elsewhere(self, sids: list[str]) -> bool:
-        """From a process without a Socket.IO server: close these connections through Redis, as python-socketio's
-        own managers do for a connection held by another process. False without REDIS_URL."""
+        """From a process without a Socket.IO server: close these connections through the Channels layer, as the
+        manager does for a connection held by another process. False without REDIS_URL."""
         if not settings.REDIS_URL:
             return False
-        manager = self._external_manager()
-        for sid in sids:
-            manager._publish({"method": "disconnect", "sid": sid, "namespace": "/", "host_id": manager.host_id})
+        self._external_emitter().disconnect(sids)
         return True
 
-    def _external_manager(self) -> socketio.RedisManager:
+    def _external_emitter(self) -> ChannelLayerEmitter:
         if self._external is None:
-            self._external = socketio.RedisManager(
-                settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"], write_only=True
-            )
+            self._external = ChannelLayerEmitter()
         return self._external
 
     def hand_over(self, handover: Handover) -> bool:
@@ -178,7 +154,7 @@ class Hub:
         if self.hand_over(Handover(lambda: self.emit(event, data, to=to))):
             return
         if settings.REDIS_URL:
-            self._external_manager().emit(event, data, namespace="/", room=to)
+            self._external_emitter().emit(event, data, room=to)
         else:
             logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
 

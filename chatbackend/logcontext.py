@@ -113,3 +113,20 @@ class OneLineFilter(logging.Filter):
             record.exc_info = None
             record.exc_text = None
         return True
+
+
+class Repeats(logging.Filter):
+    """Lets one record of a kind (same message template) through per minute, for a library that repeats itself:
+    channels_redis logs a traceback each second per shard while Redis is away, which would bury everything else."""
+
+    def __init__(self, interval_s: float = 60.0) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(record.msg, -self.interval_s) < self.interval_s:
+            return False
+        self._last[record.msg] = now
+        return True

@@ -289,11 +289,26 @@ CHAT = {
     },
 }
 
+# Socket.IO fan-out between processes goes through the Channels layer: one Redis pub/sub channel per room, sharded
+# by consistent hashing over REDIS_SHARD_URLS (comma-separated; REDIS_URL alone by default). Presence, rate limits
+# and the cache stay on REDIS_URL, which may be one of the shards. Changing the list moves rooms between shards:
+# restart every process together.
+REDIS_SHARD_URLS = env.list("REDIS_SHARD_URLS", default=[REDIS_URL] if REDIS_URL else [])
+if REDIS_SHARD_URLS and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_SHARD_URLS needs REDIS_URL too (presence and rate limits live there).")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHAT["SOCKETIO_CHANNEL"] + ":channels"},
+            # channels_redis.pubsub.RedisPubSubChannelLayer with pipelined publishes: chatbackend/channels_layer.py
+            "BACKEND": "chatbackend.channels_layer.RedisPubSubLayer",
+            "CONFIG": {
+                # Timeouts as chatbackend/redis_clients.py's: a hung Redis fails an operation instead of holding it.
+                "hosts": [
+                    {"address": url, "socket_connect_timeout": 2, "socket_timeout": 5} for url in REDIS_SHARD_URLS
+                ],
+                # Pub/sub is not separated by database number: the prefix keeps deployments apart.
+                "prefix": CHAT["SOCKETIO_CHANNEL"] + ".",
+            },
         }
     }
 else:
@@ -314,6 +329,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
         "one_line": {"()": "chatbackend.logcontext.OneLineFilter"},
+        "repeats": {"()": "chatbackend.logcontext.Repeats"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -340,5 +356,6 @@ LOGGING = {
         # One line per HTTP request and per Socket.IO event; ACCESS_LOG_LEVEL=WARNING keeps only server errors.
         "chatbackend.access": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
         "chatbackend.events": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        "channels_redis.pubsub": {"filters": ["repeats"]},
     },
 }

@@ -17,9 +17,10 @@ from django.conf import settings
 from accounts.authentication import user_for_token, validate_access_token
 from accounts.models import User
 from chatbackend import metrics
+from chatbackend.channels_manager import ChannelLayerManager
 from chatbackend.db import db
 from chatbackend.errors import NotAuthenticated, ShuttingDown
-from chatbackend.events import BoundedRedisManager, room_channel, room_id_of_channel, user_channel
+from chatbackend.events import room_channel, room_id_of_channel, user_channel
 from chatbackend.exception_handler import as_chat_error
 from chatbackend.jsonlimits import GuardedJSON
 from chatbackend.logcontext import bind_request_id
@@ -240,11 +241,9 @@ class ChatNamespace(socketio.AsyncNamespace):
 
 
 def build_server() -> ChatServer:
-    """The process's Socket.IO server, with Redis fan-out when REDIS_URL is set."""
+    """The process's Socket.IO server, with fan-out through the Channels layer when REDIS_URL is set."""
     origins = settings.CORS_ALLOWED_ORIGINS
-    manager = None
-    if settings.REDIS_URL:
-        manager = BoundedRedisManager(settings.REDIS_URL, channel=settings.CHAT["SOCKETIO_CHANNEL"])
+    manager = ChannelLayerManager() if settings.REDIS_URL else None
     server = ChatServer(
         async_mode="asgi",
         client_manager=manager,
