@@ -1,4 +1,4 @@
-"""REST entry points of accounts: register, login, refresh, and the user's JSON shape."""
+"""REST entry points of accounts: register, login, refresh, logout, and the user's JSON shape."""
 
 from typing import Any
 
@@ -121,6 +121,19 @@ class Refresh(APIView):
         """
         payload = parse(RefreshIn, request.data)
         return Response({"token": services.refresh_access_token(refresh_token=payload["refreshToken"])})
+
+
+class Logout(APIView):
+    """Sign out: the refresh token and every other token of the account stop working; open sockets close."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(request=RefreshIn, responses={204: None, **errors(400, 401, 413, 415)})
+    def post(self, request: Request) -> Response:
+        payload = parse(RefreshIn, request.data)
+        services.logout(refresh_token=payload["refreshToken"])
+        return Response(status=204)
 
 
 class Me(APIView):

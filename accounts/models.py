@@ -31,6 +31,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
+    # Every token names the version it was issued under (claim "ver"); raising it ends every session of the
+    # account at once: access and refresh tokens, on REST and at the Socket.IO handshake (accounts/tokens.py).
+    token_version = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -44,6 +47,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    def set_password(self, raw_password: str | None) -> None:
+        """A new password ends the account's sessions, whichever way it is set (API, admin, changepassword)."""
+        super().set_password(raw_password)
+        if self.pk is not None:
+            self.token_version += 1
 
     @classmethod
     def normalize_username(cls, username: str) -> str:

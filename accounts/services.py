@@ -1,4 +1,4 @@
-"""Account state changes: registering, signing in, refreshing tokens, and the last-seen time."""
+"""Account state changes: registering, signing in, refreshing tokens, ending sessions, and the last-seen time."""
 
 from datetime import datetime
 
@@ -8,10 +8,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email
+from accounts.signals import sessions_ended
+from accounts.tokens import ChatRefreshToken, token_version
 from chatbackend.errors import EmailTaken, InvalidCredentials, InvalidTokenError, ValidationFailed
 from chatbackend.validation import FieldErrors, clean_text
 
@@ -78,23 +80,77 @@ def login(*, email: str, password: str) -> User:
     return user
 
 
-def refresh_access_token(*, refresh_token: str) -> str:
-    """A new access token from a valid refresh token."""
+def _session_of(refresh_token: str) -> tuple[ChatRefreshToken, User]:
+    """The verified refresh token and its active user, if the session is current; raises InvalidTokenError."""
     try:
-        refresh = RefreshToken(refresh_token)  # type: ignore[arg-type]
+        refresh = ChatRefreshToken(refresh_token)  # type: ignore[arg-type]
         user_id = str(refresh.payload.get("user_id", ""))
     except TokenError as exc:
         raise InvalidTokenError() from exc
-    if not user_id.isdigit() or not User.objects.filter(id=int(user_id), is_active=True).exists():
+    user = User.objects.filter(id=int(user_id), is_active=True).first() if user_id.isdigit() else None
+    if user is None or token_version(refresh) != user.token_version:
         raise InvalidTokenError()
+    return refresh, user
+
+
+def refresh_access_token(*, refresh_token: str) -> str:
+    """A new access token from a refresh token of a current session."""
+    refresh, _ = _session_of(refresh_token)
     return str(refresh.access_token)
+
+
+def logout(*, refresh_token: str) -> None:
+    """Sign out: this refresh token, and every token of the account, stop working; its sockets are closed.
+
+    Tokens are revoked by the account's version (see accounts/tokens.py), so signing out ends the account's
+    sessions on every device: the per-user version costs no query where tokens are checked, which a per-token
+    deny list would. Raises InvalidTokenError for a token that is not of a current session.
+    """
+    _, user = _session_of(refresh_token)
+    end_sessions(user=user)
+
+
+def end_sessions(*, user: User) -> None:
+    """Invalidate every token of the user and, once committed, close their open sockets in every process."""
+    with transaction.atomic():
+        User.objects.filter(id=user.id).update(token_version=F("token_version") + 1)
+        user.refresh_from_db(fields=["token_version"])
+        _disconnect_on_commit(user.id)
+
+
+def deactivate_user(*, user: User) -> None:
+    """Turn the account off: is_active off, every token refused, every open socket of the user closed."""
+    with transaction.atomic():
+        User.objects.filter(id=user.id).update(is_active=False)
+        user.is_active = False
+        end_sessions(user=user)
+
+
+def change_password(*, user: User, password: str) -> None:
+    """Set a new password (Django's validators apply): every session of the account ends, sockets included; the
+    user signs in again with the new password."""
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(f"password: {exc.messages[0]}", password=exc.messages) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        end_sessions(user=user)  # raises the stored version itself: this instance's may be stale
+
+
+def delete_user(*, user: User) -> None:
+    """Delete the account; its open sockets are closed once the deletion is committed."""
+    with transaction.atomic():
+        user_id = user.id
+        user.delete()
+        _disconnect_on_commit(user_id)
+
+
+def _disconnect_on_commit(user_id: int) -> None:
+    """Once committed, tell the layers above (presence closes the user's sockets in every process)."""
+    transaction.on_commit(lambda: sessions_ended.send(sender=User, user_id=user_id))
 
 
 def mark_last_seen(*, user_id: int, when: datetime) -> None:
     User.objects.filter(id=user_id).update(last_seen=when)
-
-
-def deactivate_user(*, user: User) -> None:
-    """Switch the account off: it can no longer sign in, and its tokens are refused from then on."""
-    user.is_active = False
-    user.save(update_fields=["is_active"])

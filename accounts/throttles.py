@@ -30,6 +30,9 @@ class PerAccountThrottle(ChatRateThrottle):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
+        return self.key_for_email(email)
+
+    def key_for_email(self, email: str) -> str:
         # Hashed: an email may hold spaces or any character, which cache keys must not.
         ident = hashlib.sha256(normalize_email(email).encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}

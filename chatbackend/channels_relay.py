@@ -71,5 +71,10 @@ class ChannelLayerEmitter:
         rooms = list(room) if isinstance(room, list | tuple) else [room]
         async_to_sync(self._publish_all)(emit_messages(event, data, namespace, rooms, skip_sid, self.host_id))
 
+    def disconnect(self, sids: list[str], *, namespace: str = "/") -> None:
+        """Close these connections, wherever they are held (the manager's own control message)."""
+        message = {"m": "disconnect", "h": self.host_id, "ns": namespace, "r": None}
+        async_to_sync(self._publish_all)([(CONTROL_GROUP, {**message, "sid": sid}) for sid in sids])
+
     async def _publish_all(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         await asyncio.gather(*(self.layer.group_send(group, message) for group, message in messages))

@@ -107,6 +107,7 @@ def logging_config(*, log_format: str, level: str, access_level: str, event_leve
         "disable_existing_loggers": False,
         "filters": {
             "request_id": {"()": "chatbackend.logcontext.RequestIdFilter"},
+            "one_line": {"()": "chatbackend.logcontext.OneLineFilter"},
             "repeats": {"()": "chatbackend.logcontext.Repeats"},
         },
         "formatters": {
@@ -129,6 +130,8 @@ def logging_config(*, log_format: str, level: str, access_level: str, event_leve
         "loggers": {
             "django.server": {"level": "WARNING"},
             "daphne": {"level": "WARNING"},
+            # Malformed packets from clients: one line each, never a traceback (see OneLineFilter).
+            "engineio.server": {"filters": ["one_line"]},
             # One line per HTTP request, per Socket.IO connect, disconnect and refused event; ACCESS_LOG_LEVEL=WARNING
             # keeps only server errors. Events that went well are DEBUG lines: EVENT_LOG_LEVEL=DEBUG logs them too.
             "chatbackend.access": {"level": access_level},

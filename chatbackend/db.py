@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, ParamSpec, TypeVar, cast
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from chatbackend.metrics import DB_SECONDS
 from chatbackend.outbox import Handover, collected, run_in_order
@@ -149,3 +150,17 @@ def update_from_rows(
         sql = f"UPDATE {table} AS t SET {sets} FROM ({rows_sql}) AS v WHERE {condition}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+class ExactCharField(models.CharField):  # type: ignore[type-arg]
+    """A CharField compared byte for byte on every backend, for identities such as invite codes and clientMsgId.
+
+    MySQL's utf8mb4_unicode_ci ignores letter case (and weighs many characters equal), so "Msg-1" would find
+    "msg-1"; the column gets utf8mb4_bin there. SQLite compares bytes already (its BINARY collation).
+    """
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        params = super().db_parameters(connection)
+        if connection.vendor == "mysql":
+            params["collation"] = "utf8mb4_bin"
+        return params

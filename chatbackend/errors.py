@@ -171,6 +171,11 @@ class DirectRoom(Conflict):
     default_message = "A direct-message room has exactly its two users and cannot be changed this way."
 
 
+class TooManyReactions(Conflict):
+    code = "too_many_reactions"
+    default_message = "This message has as many different reactions as it may have."
+
+
 class PayloadTooLarge(ChatError):
     code = "payload_too_large"
     status = 413

@@ -76,6 +76,24 @@ class Hub:
         assert self.server is not None, "the Socket.IO server is not attached"
         await self.server.leave_room(sid, channel, namespace="/")
 
+    async def disconnect(self, sid: str) -> None:
+        """Close a connection; the manager relays it to the process holding it."""
+        assert self.server is not None, "the Socket.IO server is not attached"
+        await self.server.disconnect(sid, namespace="/")
+
+    def disconnect_from_elsewhere(self, sids: list[str]) -> bool:
+        """From a process without a Socket.IO server: close these connections through the Channels layer, as the
+        manager does for a connection held by another process. False without REDIS_URL."""
+        if not settings.REDIS_URL:
+            return False
+        self._external_emitter().disconnect(sids)
+        return True
+
+    def _external_emitter(self) -> ChannelLayerEmitter:
+        if self._external is None:
+            self._external = ChannelLayerEmitter()
+        return self._external
+
     def hand_over(self, handover: Handover) -> bool:
         """From sync code: have the server's loop run this (see the module docstring); never waits for it.
         False when this process has no running Socket.IO server."""
@@ -95,9 +113,7 @@ class Hub:
         if self.hand_over(Handover(lambda: self.emit(event, data, to=to))):
             return
         if settings.REDIS_URL:
-            if self._external is None:
-                self._external = ChannelLayerEmitter()
-            self._external.emit(event, data, room=to)
+            self._external_emitter().emit(event, data, room=to)
         else:
             logger.debug("no Socket.IO server in this process and no REDIS_URL: %s not delivered live", event)
 

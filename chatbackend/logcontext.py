@@ -98,6 +98,23 @@ class RequestIdMiddleware:
         return response
 
 
+class OneLineFilter(logging.Filter):
+    """For python-engineio's logger: a client's malformed packet is logged as one line, not a traceback.
+
+    engine.io logs undecodable packets with `logger.exception` from places no hook of ours reaches (its
+    websocket receive loop); anyone can send them, signed in or not, so a traceback per packet would let any
+    client fill the logs. The exception's type stays in the line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is not None:
+            record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__}: {record.exc_info[1]})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class Repeats(logging.Filter):
     """Lets one record of a kind (same message template) through per minute, for a library that repeats itself:
     channels_redis logs a traceback each second per shard while Redis is away, which would bury everything else."""

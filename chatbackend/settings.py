@@ -203,6 +203,8 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # Claims of the wrong type are refused as invalid tokens, never a 500 (accounts/tokens.py).
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.ChatAccessToken",),
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -229,6 +231,11 @@ CHAT = {
     # Page sizes of history and member lists.
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,
+    # Distinct emoji on one message, and distinct emoji one user puts on one message (then `too_many_reactions`).
+    "REACTIONS_PER_MESSAGE_MAX": env.int("REACTIONS_PER_MESSAGE_MAX", default=50),
+    "REACTIONS_PER_USER_MAX": env.int("REACTIONS_PER_USER_MAX", default=10),
+    # JSON nested deeper than this is refused before parsing (REST: 400 malformed_request; Socket.IO: closed).
+    "JSON_MAX_DEPTH": env.int("JSON_MAX_DEPTH", default=32),
     "MESSAGE_RATE_LIMIT": env.int("MESSAGE_RATE_LIMIT", default=5),
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),
     # Threads (and so DB connections) that run ORM work for the Socket.IO handlers of one process.
@@ -239,6 +246,10 @@ CHAT = {
     # How soon the interpreter hands over from a busy event loop to a DB thread whose statement returned.
     "GIL_SWITCH_INTERVAL_MS": env.float("GIL_SWITCH_INTERVAL_MS", default=1.0),
     "TYPING_TIMEOUT_MS": env.int("TYPING_TIMEOUT_MS", default=5000),
+    # `typing` events relayed per connection per second; the rest are acknowledged and dropped quietly.
+    "TYPING_RATE_PER_SECOND": env.int("TYPING_RATE_PER_SECOND", default=5),
+    # An engine.io session that has not sent its Socket.IO CONNECT (the handshake) by then is closed.
+    "SOCKETIO_CONNECT_TIMEOUT_MS": env.int("SOCKETIO_CONNECT_TIMEOUT_MS", default=5000),
     # Presence: each process refreshes its heartbeat; a process silent for PRESENCE_TTL_MS is reaped.
     "PRESENCE_HEARTBEAT_MS": env.int("PRESENCE_HEARTBEAT_MS", default=2000),
     "PRESENCE_TTL_MS": env.int("PRESENCE_TTL_MS", default=6000),

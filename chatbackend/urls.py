@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from accounts.admin_login import throttled_admin_login
 from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
 from chatbackend.validation import id_from_text
@@ -61,6 +62,7 @@ urlpatterns = [
     *api("auth/register", accounts_api.Register, "register"),
     *api("auth/login", accounts_api.Login, "login"),
     *api("auth/refresh", accounts_api.Refresh, "token-refresh"),
+    *api("auth/logout", accounts_api.Logout, "logout"),
     *api("users/me", accounts_api.Me, "me"),
     *api("users/<id:user_id>", accounts_api.UserProfile, "user-profile"),
     *api("rooms", rooms_api.Rooms, "rooms"),
@@ -89,6 +91,7 @@ urlpatterns = [
     path("api/docs/socketio/", socketio_reference, name="socketio-docs"),
     path("metrics", metrics_view, name="metrics"),
     path("", TemplateView.as_view(template_name="chatbackend/demo.html", extra_context=DEMO_CONTEXT), name="demo"),
+    path("admin/login/", throttled_admin_login),  # before the admin's own login: same path, throttled
     path("admin/", admin.site.urls),
 ]
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.errors import MessageDeleted, MessageNotFound
+from chatbackend.errors import MessageDeleted, MessageNotFound, RoomNotFound, TooManyReactions
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
 from messaging.models import Message, Reaction
@@ -22,10 +22,26 @@ from messaging.serializers import message_json
 from rooms import access
 
 
+def _check_reaction_caps(message: Message, user: User, emoji: str, emoji_key: str) -> None:
+    """A new emoji on a message stays within REACTIONS_PER_MESSAGE_MAX distinct emoji, and a user's within
+    REACTIONS_PER_USER_MAX: otherwise one member could hang hundreds on one message (a 15 KB history row)."""
+    per_message = settings.CHAT["REACTIONS_PER_MESSAGE_MAX"]
+    if emoji not in message.reactions and len(message.reactions) >= per_message:
+        raise TooManyReactions(f"A message carries at most {per_message} different reactions.")
+    per_user = settings.CHAT["REACTIONS_PER_USER_MAX"]
+    keys = set(Reaction.objects.filter(message=message, user=user).values_list("emoji_key", flat=True))
+    if emoji_key not in keys and len(keys) >= per_user:
+        raise TooManyReactions(f"You can put at most {per_user} different reactions on one message.")
+
+
 def _member_message(user: User, message_id: int, *, lock: bool = False) -> Message:
-    """The message, if the user is a member of its room; locked for the transaction when asked."""
+    """The message, if the user is a member of its room; locked for the transaction when asked. A message of a
+    private room the user is not in is not found, as a missing one is."""
     message = get_message(message_id)
-    access.member_room(user=user, room_id=message.room_id)
+    try:
+        access.member_room(user=user, room_id=message.room_id)
+    except RoomNotFound as exc:
+        raise MessageNotFound() from exc
     if lock:
         message = Message.objects.select_for_update().get(id=message.id)
     return message
@@ -97,6 +113,7 @@ def react(*, user: User, message_id: int, emoji: str, add: bool) -> Message:
         if message.deleted_at is not None:
             raise MessageDeleted()
         if add:
+            _check_reaction_caps(message, user, emoji, emoji_key)
             try:
                 with transaction.atomic():
                     Reaction.objects.create(message=message, user=user, emoji=emoji, emoji_key=emoji_key)

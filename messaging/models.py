@@ -4,14 +4,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chatbackend.db import ExactCharField
+
 
 class Message(models.Model):
     room = models.ForeignKey("rooms.Room", on_delete=models.CASCADE, related_name="messages")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     content = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    # Set by clients that retry sends: (room, sender, client_msg_id) is stored once.
-    client_msg_id = models.CharField(max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"], null=True, blank=True)
+    # Set by clients that retry sends: (room, sender, client_msg_id) is stored once; compared byte for byte, so
+    # "Msg-1" and "msg-1" are two messages.
+    client_msg_id = ExactCharField(max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"], null=True, blank=True)
     # The message's position in its room (1, 2, 3, ...), taken from Room.message_seq when it is stored.
     seq = models.BigIntegerField(default=0)
     edited_at = models.DateTimeField(null=True, blank=True)

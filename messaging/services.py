@@ -28,7 +28,7 @@ from messaging.positions import advance_read_positions, lock_message_seqs, recor
 from messaging.ratelimit import rate_limiter
 from messaging.serializers import message_json
 from rooms.access import members_among
-from rooms.selectors import check_room_id
+from rooms.selectors import check_room_id, private_room_ids
 
 RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
@@ -99,7 +99,8 @@ def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str
 def store_messages(drafts: Sequence[SendDraft]) -> list[SendResult]:
     """Store prepared sends in one transaction; returns one result per draft, in order.
 
-    Per send: the room must exist and the sender be a member (else RoomNotFound / NotRoomMember); a retry of a
+    Per send: the room must exist and the sender be a member (else RoomNotFound, also for a private room of
+    others, or NotRoomMember); a retry of a
     stored clientMsgId, or a repeat of one earlier in the batch, returns the first message and counts no rate;
     the rest is rate limited (RateLimited), then stored. A refusal concerns its own send only. A database failure
     raises: then nothing of the batch is stored. A room's messages take positions in the order of `drafts`, and
@@ -163,12 +164,16 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
     )
     earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
+    outsiders = {d.room_id for d in drafts if d.room_id in next_seq and (d.room_id, d.sender_id) not in members}
+    hidden = private_room_ids(outsiders) if outsiders else set()  # a query only when someone sends as an outsider
     first_with_key: dict[RetryKey, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first send with the same retry key)
     to_store: list[int] = []
     for index, draft in enumerate(drafts):
         key = draft.retry_key
-        if draft.room_id not in next_seq:
+        if draft.room_id not in next_seq or (
+            draft.room_id in hidden and (draft.room_id, draft.sender_id) not in members
+        ):
             results[index] = SendResult(error=RoomNotFound())
         elif not draft.member and (draft.room_id, draft.sender_id) not in members:
             results[index] = SendResult(error=NotRoomMember())

@@ -37,7 +37,8 @@ class ProcessPresence:
         return list(self._connections)
 
     async def start(self) -> bool:
-        """Start the heartbeat once (daphne sends no lifespan events); True the first time."""
+        """Start the heartbeat once, as the server starts (chatbackend/asgi.py) or at the first connection at the
+        latest; True the first time."""
         if self._task is not None:
             return False
         await services.presence_store().heartbeat()  # be known alive before holding any connection
@@ -71,8 +72,7 @@ class ProcessPresence:
 
     async def _beat_forever(self) -> None:
         interval = settings.CHAT["PRESENCE_HEARTBEAT_MS"] / 1000
-        while True:
-            await asyncio.sleep(interval)
+        while True:  # beats (and reaps) at once: a process that starts settles presence left by a crashed one
             try:
                 await self._beat()
                 for user_id, when in (await services.reap_dead_processes()).items():
@@ -83,6 +83,7 @@ class ProcessPresence:
                 if not self._dirty:
                     logger.warning("presence heartbeat failed, retrying every beat: %r", exc)
                 self._dirty = True
+            await asyncio.sleep(interval)
 
     async def _beat(self) -> None:
         """Beat the heartbeat with this process's live figures, timed."""

@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from accounts.services import mark_last_seen
 from chatbackend.db import db
 from chatbackend.errors import TooManyConnections
-from chatbackend.events import hub, run_on_commit
+from chatbackend.events import Handover, hub, run_on_commit
 from chatbackend.redis_clients import async_redis, sync_redis
 from presence.stats import LiveStatsPublisher
 from presence.store import MemoryPresenceStore, PresenceStore, RedisPresenceStore
@@ -109,6 +110,11 @@ async def connection_sids(*, user_id: int) -> list[str]:
     return await presence_store().connection_sids(user_id)
 
 
+def connection_sids_sync(*, user_id: int) -> list[str]:
+    """From sync code without an event loop (a management command): the user's sids, in any process."""
+    return presence_store().connection_sids_sync(user_id)
+
+
 def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
     """Once committed, take every open connection of the user, in any process, out of a Socket.IO room.
 
@@ -123,6 +129,21 @@ def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
             await hub.leave_channel(sid, channel)
 
     run_on_commit(unsubscribe, without_server=f"user {user_id} not unsubscribed live from {channel}")
+
+
+def disconnect_user(*, user_id: int, **_: Any) -> None:
+    """From sync code, after a commit: close every open connection of the user, in any process (their
+    subscriptions end with them). From a process without a Socket.IO server (a management command) the
+    disconnects go through Redis. The receiver of accounts' `sessions_ended` (presence/apps.py)."""
+
+    async def disconnect() -> None:
+        for sid in await connection_sids(user_id=user_id):
+            await hub.disconnect(sid)
+
+    if hub.hand_over(Handover(disconnect, alone=True)):
+        return
+    if not hub.disconnect_from_elsewhere(connection_sids_sync(user_id=user_id)):
+        logger.debug("no Socket.IO server in this process and no REDIS_URL: user %s not disconnected", user_id)
 
 
 def online_user_ids_sync(user_ids: list[int]) -> set[int]:

@@ -26,6 +26,9 @@ class PresenceStore(Protocol):
     async def connection_sids(self, user_id: int) -> list[str]:
         """The sids of the user's open connections, across processes."""
 
+    def connection_sids_sync(self, user_id: int) -> list[str]:
+        """`connection_sids`, for sync code running outside the event loop."""
+
     def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
         """Which of these users are online; for sync code (REST views) running outside the event loop."""
 
@@ -64,6 +67,9 @@ class MemoryPresenceStore:
         return {(user_id, sid) for user_id, sids in self._connections.items() for sid in sids}
 
     async def connection_sids(self, user_id: int) -> list[str]:
+        return list(self._connections.get(user_id, ()))
+
+    def connection_sids_sync(self, user_id: int) -> list[str]:
         return list(self._connections.get(user_id, ()))
 
     def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
@@ -162,8 +168,10 @@ class RedisPresenceStore:
         return {(int(user_id), sid) for user_id, sid in pairs}
 
     async def connection_sids(self, user_id: int) -> list[str]:
-        entries = await self.client.smembers(self._user_key(user_id))
-        return [(entry.decode() if isinstance(entry, bytes) else entry).partition("|")[2] for entry in entries]
+        return _sids(await self.client.smembers(self._user_key(user_id)))
+
+    def connection_sids_sync(self, user_id: int) -> list[str]:
+        return _sids(self.sync_client.smembers(self._user_key(user_id)))
 
     def online_user_ids_sync(self, user_ids: list[int]) -> set[int]:
         if not user_ids:
@@ -184,3 +192,8 @@ class RedisPresenceStore:
     async def close(self) -> None:
         await self.client.aclose()
         self.sync_client.close()
+
+
+def _sids(entries: object) -> list[str]:
+    """The sids of a user's presence entries ("<process>|<sid>")."""
+    return [(entry.decode() if isinstance(entry, bytes) else str(entry)).partition("|")[2] for entry in entries]  # type: ignore[attr-defined]

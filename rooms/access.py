@@ -20,10 +20,11 @@ from chatbackend.errors import (
     InviteCodeRequired,
     NotMessageSender,
     NotRoomMember,
+    RoomNotFound,
     UserNotFound,
     ValidationFailed,
 )
-from chatbackend.throttling import FailureThrottle
+from rooms.invite_limit import invite_code_attempt
 from rooms.models import Room, RoomBan, RoomMember
 from rooms.selectors import get_room, is_member, shares_room
 
@@ -31,14 +32,21 @@ from rooms.selectors import get_room, is_member, shares_room
 MODERATORS = (RoomMember.Role.OWNER, RoomMember.Role.ADMIN)
 
 
+def not_a_member(room: Room) -> RoomNotFound | NotRoomMember:
+    """The refusal of a non-member: a private room is not found, as if it did not exist (no existence oracle);
+    a public room, which anyone may read, says why."""
+    return RoomNotFound() if room.is_private else NotRoomMember()
+
+
 def require_member(user: User, room: Room) -> None:
-    """Raise NotRoomMember unless the user is a member of the room."""
+    """Raise unless the user is a member of the room: RoomNotFound (private room) or NotRoomMember (public)."""
     if not is_member(user_id=user.id, room_id=room.id):
-        raise NotRoomMember()
+        raise not_a_member(room)
 
 
 def member_room(*, user: User, room_id: int) -> Room:
-    """The room, if the user is a member of it; raises RoomNotFound or NotRoomMember."""
+    """The room, if the user is a member of it; raises RoomNotFound (also for private rooms of others) or
+    NotRoomMember."""
     room = get_room(room_id)
     require_member(user, room)
     return room
@@ -53,7 +61,8 @@ async def arequire_member(*, user: User, room_id: int, subscribed: bool) -> None
 
 
 def members_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The batch form of `require_member`: which of these (room id, user id) pairs are memberships, in one query."""
+    """The batch form of `require_member`: which of these (room id, user id) pairs are memberships of active
+    accounts, in one query (a deactivated user's open socket sends nothing)."""
     pairs = set(pairs)
     if not pairs:
         return set()
@@ -61,8 +70,9 @@ def members_among(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT m.room_id, m.user_id FROM ({wanted}) AS v JOIN {RoomMember._meta.db_table} AS m "
-            "ON m.room_id = v.room_id AND m.user_id = v.user_id",
-            params,
+            f"ON m.room_id = v.room_id AND m.user_id = v.user_id JOIN {User._meta.db_table} AS u "
+            "ON u.id = m.user_id AND u.is_active = %s",
+            [*params, True],
         )
         return {(int(room_id), int(user_id)) for room_id, user_id in cursor.fetchall()}
 
@@ -78,14 +88,14 @@ def require_role(user: User, room: Room, *roles: RoomMember.Role) -> RoomMember:
     """The user's membership, if it has one of these roles; raises NotRoomMember or InsufficientRole."""
     membership = RoomMember.objects.filter(room=room, user=user).first()
     if membership is None:
-        raise NotRoomMember()
+        raise not_a_member(room)
     if membership.role not in roles:
         raise InsufficientRole()
     return membership
 
 
 def require_not_direct(room: Room) -> None:
-    """Direct-message rooms have exactly their two users: no leaving, renaming or moderating (DirectRoom)."""
+    """Direct-message rooms have their two users: no renaming or moderating (DirectRoom); either may leave."""
     if room.is_direct:
         raise DirectRoom()
 
@@ -105,10 +115,10 @@ def require_moderator(user: User, room: Room) -> RoomMember:
 
 def require_may_join(user: User, room: Room) -> None:
     """The one gate of every way in (REST join by id or code, socket join): banned users (Banned) and strangers
-    to a direct room (NotRoomMember) are refused. Called under the room's lock, so a concurrent ban either sees
-    the new membership or is seen here."""
+    to a direct room (RoomNotFound: it is private) are refused. Called under the room's lock, so a concurrent ban
+    either sees the new membership or is seen here."""
     if room.is_direct:
-        raise NotRoomMember()
+        raise not_a_member(room)
     if RoomBan.objects.filter(room=room, user=user).exists():
         raise Banned()
 
@@ -120,20 +130,9 @@ def require_invite_code(user: User, room: Room, invite_code: str | None) -> None
         return
     if invite_code is None:
         raise InviteCodeRequired()
-    check_invite_attempts(user)
-    if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
-        count_invite_failure(user)
-        raise InvalidInviteCode()
-
-
-def check_invite_attempts(user: User) -> None:
-    """Refuse further codes from a user who has guessed wrong too often (RateLimited): codes cannot be
-    brute-forced, by id or by code alone."""
-    FailureThrottle("invite_code_failures").check(str(user.id), message="Too many wrong invite codes: try again later.")
-
-
-def count_invite_failure(user: User) -> None:
-    FailureThrottle("invite_code_failures").count(str(user.id))
+    with invite_code_attempt(user_id=user.id):  # codes cannot be brute-forced, by id or by code alone
+        if not secrets.compare_digest(invite_code.strip().encode(), room.invite_code.encode()):
+            raise InvalidInviteCode()
 
 
 def require_lower_rank(actor: RoomMember, user_id: int) -> RoomMember | None:

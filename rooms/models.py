@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from chatbackend.db import ExactCharField
+
 
 def new_invite_code() -> str:
     """128 random bits, URL-safe: unguessable, and short enough to share."""
@@ -15,7 +17,8 @@ def new_invite_code() -> str:
 class Room(models.Model):
     name = models.CharField(max_length=settings.CHAT["NAME_MAX_LENGTH"])
     is_private = models.BooleanField(default=False)
-    invite_code = models.CharField(
+    # Compared byte for byte (utf8mb4_bin on MySQL): a code with its letters' case changed is another code.
+    invite_code = ExactCharField(
         max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"], unique=True, default=new_invite_code
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

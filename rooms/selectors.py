@@ -1,5 +1,6 @@
 """Reads about rooms: lookups, membership questions, the caller's room list and a room's members."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import F, QuerySet, Value
@@ -29,7 +30,13 @@ def get_room(room_id: int) -> Room:
 
 
 def is_member(*, user_id: int, room_id: int) -> bool:
-    return RoomMember.objects.filter(room_id=room_id, user_id=user_id).exists()
+    """True for a membership of an active account: a deactivated user's open socket is refused everywhere."""
+    return RoomMember.objects.filter(room_id=room_id, user_id=user_id, user__is_active=True).exists()
+
+
+def private_room_ids(room_ids: Iterable[int]) -> set[int]:
+    """Which of these rooms are private."""
+    return set(Room.objects.filter(id__in=set(room_ids), is_private=True).values_list("id", flat=True))
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:

@@ -8,11 +8,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from chatbackend.errors import InviteCodeNotFound, NotRoomMember
+from chatbackend.errors import InvalidTokenError, InviteCodeNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
 from presence.services import unsubscribe_user_on_commit
 from rooms import access
+from rooms.invite_limit import invite_code_attempt
 from rooms.models import Room, RoomMember
 from rooms.selectors import get_room, is_member
 from rooms.serializers import member_event
@@ -31,8 +32,11 @@ def add_member(*, user: User, room: Room) -> bool:
     """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error.
 
     Every way in (REST join by id or code, socket join) comes here, through `access.require_may_join`. A new
-    member is announced to the room with `member_joined`.
+    member is announced to the room with `member_joined`. An account that is no longer active (a deactivated or
+    deleted user's open socket) is refused with InvalidTokenError.
     """
+    if not User.objects.filter(id=user.id, is_active=True).exists():
+        raise InvalidTokenError("The account is no longer active.")
     if is_member(user_id=user.id, room_id=room.id):
         return False
     try:
@@ -40,8 +44,10 @@ def add_member(*, user: User, room: Room) -> bool:
             locked_room(room.id)  # a concurrent ban either sees this membership or is seen by this check
             access.require_may_join(user, room)
             membership = RoomMember.objects.create(room=room, user=user)
-    except IntegrityError:  # the other concurrent join stored the same membership
-        return False
+    except IntegrityError:  # the other concurrent join stored the same membership, or the user was just deleted
+        if is_member(user_id=user.id, room_id=room.id):
+            return False
+        raise InvalidTokenError("The account is no longer active.") from None
     publish_on_commit("member_joined", member_event(membership), to=room_channel(room.id))
     return True
 
@@ -57,11 +63,10 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
 def join_room_by_code(*, user: User, invite_code: str) -> Room:
     """Join whichever room this invite code belongs to."""
     invite_code = clean_text(invite_code, field="inviteCode", max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"])
-    access.check_invite_attempts(user)
-    room = Room.objects.filter(invite_code=invite_code).first()
-    if room is None:
-        access.count_invite_failure(user)
-        raise InviteCodeNotFound()
+    with invite_code_attempt(user_id=user.id):
+        room = Room.objects.filter(invite_code=invite_code).first()  # compared byte for byte: see Room.invite_code
+        if room is None:
+            raise InviteCodeNotFound()
     add_member(user=user, room=room)
     return room
 
@@ -77,14 +82,15 @@ def subscribe(*, user: User, room_id: int) -> Room:
 
 
 def leave_room(*, user: User, room_id: int) -> None:
-    """End the user's membership; the last owner leaving hands ownership to the longest-standing admin or member."""
+    """End the user's membership; the last owner leaving hands ownership to the longest-standing admin or member.
+
+    Either user may leave a direct room: it stays for the other, and opening it again comes back to it."""
     room = get_room(room_id)
-    access.require_not_direct(room)
     with transaction.atomic():
         locked_room(room.id)
         membership = RoomMember.objects.filter(room=room, user=user).first()
         if membership is None:
-            raise NotRoomMember()
+            raise access.not_a_member(room)
         end_membership(membership, reason="left")
 
 

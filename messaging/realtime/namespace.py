@@ -34,7 +34,8 @@ from messaging.realtime.protocol import chat_event, event_logger, refusal, token
 from messaging.realtime.writer import MessageWriter
 from messaging.serializers import message_json
 from presence.heartbeat import ProcessPresence
-from presence.services import isoformat
+from presence.services import connection_sids, isoformat
+from presence.typing import TypingRate
 from rooms import access
 from rooms import selectors as rooms_selectors
 from rooms import services as rooms_services
@@ -54,6 +55,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.presence = ProcessPresence(announce=self._announce_status, subscribed_room_ids=self._subscribed_room_ids)
         # One User instance per user for all its connections (a frontend opens several), not one per session.
         self._users: weakref.WeakValueDictionary[int, User] = weakref.WeakValueDictionary()
+        self._typing_rate = TypingRate(per_second=settings.CHAT["TYPING_RATE_PER_SECOND"])
         # Group commit of this process's sends: its task starts with the first send, closed by the drain.
         self._message_writer = MessageWriter(
             max_delay_ms=settings.CHAT["BATCH_MAX_DELAY_MS"], max_size=settings.CHAT["BATCH_MAX_SIZE"]
@@ -69,8 +71,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         user, expires_at = await self._authenticate(environ, auth)
         user = self._share(user)
         try:
-            if await self.presence.start():
-                self.shutdown.install(self._close_all_connections)
+            await self.start_presence()
             came_online = await self.presence.opened(user_id=user.id, sid=sid)
         except Exception as exc:  # over the connection cap, or Redis unreachable
             raise refusal(exc) from exc
@@ -104,6 +105,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         event_logger.info("disconnect user %s (%s)", user.id, reason)
         for room_id in [room for (typer, room) in self._typing_timers if typer == sid]:
             await self._stop_typing(sid, user.id, room_id)
+        self._typing_rate.forget(sid)
         last_seen: datetime | None = await self.presence.closed(user_id=user.id, sid=sid)
         if last_seen is not None:
             await self._announce_status(user.id, "offline", lastSeen=isoformat(last_seen))
@@ -169,6 +171,8 @@ class ChatNamespace(socketio.AsyncNamespace):
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
         payload = parse_payload(Typing, data)
+        if not self._typing_rate.allow(sid):
+            return {}  # over TYPING_RATE_PER_SECOND: dropped quietly, nobody needs 500 typing events
         session = await self.get_session(sid)
         user: User = session["user"]
         room_id = payload.roomId
@@ -181,13 +185,17 @@ class ChatNamespace(socketio.AsyncNamespace):
             self._typing_timers[(sid, room_id)] = asyncio.get_running_loop().call_later(
                 timeout, lambda: self._spawn(self._stop_typing(sid, user.id, room_id))
             )
+        await self._relay_typing(user.id, room_id, is_typing=payload.isTyping)
+        return {}
+
+    async def _relay_typing(self, user_id: int, room_id: int, *, is_typing: bool) -> None:
+        """To the room's other connections: none of the typer's own, in any process (their other tabs know)."""
         await self.emit(
             "typing",
-            {"roomId": room_id, "userId": user.id, "isTyping": payload.isTyping},
+            {"roomId": room_id, "userId": user_id, "isTyping": is_typing},
             to=room_channel(room_id),
-            skip_sid=sid,
+            skip_sid=await connection_sids(user_id=user_id),
         )
-        return {}
 
     def _share(self, fresh: User) -> User:
         """The user's instance held by this process's sessions, refreshed with what the handshake just read."""
@@ -208,9 +216,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         timer = self._typing_timers.pop((sid, room_id), None)
         if timer is not None:
             timer.cancel()
-        await self.emit(
-            "typing", {"roomId": room_id, "userId": user_id, "isTyping": False}, to=room_channel(room_id), skip_sid=sid
-        )
+        await self._relay_typing(user_id, room_id, is_typing=False)
 
     async def _announce_status(self, user_id: int, status: str, **extra: Any) -> None:
         """Tell the user's co-members; a failure is logged, never fails the connect or disconnect."""
@@ -221,6 +227,12 @@ class ChatNamespace(socketio.AsyncNamespace):
                 await self.emit("user_status", event, to=[user_channel(member) for member in co_members])
         except Exception:
             logger.exception("user_status %s of user %s not announced", status, user_id)
+
+    async def start_presence(self) -> None:
+        """Start this process's presence heartbeat and reaper, once: as the server starts (chatbackend/asgi.py),
+        or at the first connection at the latest."""
+        if await self.presence.start():
+            self.shutdown.install(self._close_all_connections)
 
     async def _close_all_connections(self) -> None:
         """At shutdown, after the drain: store the sends still queued, then close every connection so presence and

@@ -2,6 +2,7 @@
 handshake token found. The handlers themselves live in messaging/realtime/namespace.py.
 """
 
+import asyncio
 import functools
 import logging
 import time
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import socketio
+from django.conf import settings
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from chatbackend import metrics
@@ -39,12 +41,47 @@ CLIENT_EVENTS: set[str] = set()
 
 
 class ChatServer(socketio.AsyncServer):
-    """AsyncServer that refuses events outside the contract and reports a failed event sent without an ack
-    callback through the `error` event.
+    """AsyncServer that refuses events outside the contract, reports a failed event sent without an ack
+    callback through the `error` event, closes sessions that send garbage or never complete the handshake.
 
     python-socketio tells a handler nothing about whether the client asked for an ack, so this hook sits where
     the library decides whether to send one (pinned version: see requirements.txt).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._handshake_timers: set[asyncio.Task[None]] = set()
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        task = asyncio.ensure_future(self._close_without_handshake(eio_sid))
+        self._handshake_timers.add(task)
+        task.add_done_callback(self._handshake_timers.discard)
+
+    async def _close_without_handshake(self, eio_sid: str) -> None:
+        """An engine.io session costs a socket and memory: one that never sends CONNECT is closed."""
+        await asyncio.sleep(settings.CHAT["SOCKETIO_CONNECT_TIMEOUT_MS"] / 1000)
+        if eio_sid in self.environ and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            event_logger.info("engine.io session %s sent no CONNECT in time: closed", eio_sid)
+            await self.close_engineio_session(eio_sid)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            # A packet that does not decode (or is out of place): Socket.IO's rule is to close the session. One
+            # line, no traceback: anyone can send these, authenticated or not.
+            event_logger.info("bad packet from engine.io session %s (%s): closed", eio_sid, type(exc).__name__)
+            await self.close_engineio_session(eio_sid)
+
+    async def close_engineio_session(self, eio_sid: str) -> None:
+        """Close an engine.io session at once: without waiting for a poll to collect its CLOSE packet."""
+        try:
+            session = self.eio._get_socket(eio_sid)
+        except KeyError:  # already gone
+            return
+        await session.close(wait=False)
+        await session.queue.put(None)  # ends a websocket's writer, which then closes the websocket
 
     async def _handle_event_internal(
         self, server: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None

@@ -113,7 +113,7 @@ EVENTS: tuple[Event, ...] = (
         "GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing falls between; dedupe by "
         "id).",
         "{ok: true, room, messages?: [{message}], nextCursor?}",
-        ("room_not_found", "not_room_member", "banned", *COMMON),
+        ("room_not_found", "not_room_member", "banned", "invalid_token", *COMMON),
         "socket.emit('join_room', {roomId: 1}, (ack) => console.log(ack.room))",
     ),
     Event(
@@ -124,7 +124,7 @@ EVENTS: tuple[Event, ...] = (
         "membership (like POST /api/rooms/:roomId/leave: every connection of the user leaves, the room gets "
         "member_left, and the last owner hands ownership on). Clears the caller's typing there.",
         "{ok: true, roomId}",
-        ("room_not_found", "not_room_member", "direct_room", *COMMON),
+        ("room_not_found", "not_room_member", *COMMON),
         "socket.emit('leave_room', {roomId: 1}, (ack) => {})",
     ),
     Event(
@@ -145,8 +145,9 @@ EVENTS: tuple[Event, ...] = (
         "typing",
         "client → server",
         Typing,
-        "Tell the room's other connections that the caller is (or stopped) typing; cleared automatically after "
-        "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect.",
+        "Tell the room's other users that the caller is (or stopped) typing; cleared automatically after "
+        "TYPING_TIMEOUT_MS without a new typing event, on leave and on disconnect. At most TYPING_RATE_PER_SECOND "
+        "per connection per second are relayed: the rest are acknowledged and dropped quietly.",
         "{ok: true}",
         ("room_not_found", "not_room_member", *COMMON),
         "socket.emit('typing', {roomId: 1, isTyping: true})",
@@ -177,7 +178,8 @@ EVENTS: tuple[Event, ...] = (
         "typing",
         "server → client",
         "{roomId, userId, isTyping}",
-        "To the other connections subscribed to the room, never back to the typer's own connection.",
+        "To the other users' connections subscribed to the room, never to any connection of the typer (their other "
+        "tabs included).",
     ),
     Event(
         "member_joined",

@@ -9,6 +9,9 @@ import json
 from typing import Any
 
 import orjson
+from django.conf import settings
+
+from chatbackend.jsonlimits import nesting_exceeds
 
 
 def dumps(obj: Any, **_kwargs: Any) -> str:
@@ -19,6 +22,12 @@ def dumps(obj: Any, **_kwargs: Any) -> str:
 
 
 def loads(text: str | bytes, **_kwargs: Any) -> Any:
+    """Decode a packet; nesting past JSON_MAX_DEPTH is refused before any parser recurses into it. Too deep is a
+    ValueError, as any undecodable JSON is to python-socketio and python-engineio: Socket.IO's decoding then fails,
+    which closes that session (messaging/realtime/protocol.py)."""
+    limit = settings.CHAT["JSON_MAX_DEPTH"]
+    if nesting_exceeds(text, limit):
+        raise ValueError(f"JSON nested deeper than {limit} levels")
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

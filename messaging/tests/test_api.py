@@ -204,7 +204,7 @@ def test_non_member_cannot_read_private_history() -> None:
     room, member = room_with_member(private=True)
     make_messages(room, member, 2)
 
-    assert_error(history(client_for(make_user()), room), 403, "not_room_member")
+    assert_error(history(client_for(make_user()), room), 404, "room_not_found")
 
 
 @pytest.mark.django_db
@@ -390,7 +390,9 @@ def test_send_refuses_content_that_is_not_valid_unicode() -> None:
 def test_non_member_cannot_send(private: bool) -> None:
     room, _ = room_with_member(private=private)
 
-    assert_error(send(client_for(make_user()), room, "let me in"), 403, "not_room_member")
+    # A private room of others is not found, as a missing one is; a public one says why.
+    status, code = (404, "room_not_found") if private else (403, "not_room_member")
+    assert_error(send(client_for(make_user()), room, "let me in"), status, code)
     assert not Message.objects.filter(room=room).exists()
 
 

@@ -104,7 +104,7 @@ def test_after_must_be_a_message_id(after: str) -> None:
 def test_after_in_a_private_room_needs_membership() -> None:
     room = make_room(private=True)
     response = client_for(make_user()).get(f"/api/rooms/{room.id}/messages", {"after": 0})
-    assert response.status_code == 403
+    assert response.status_code == 404 and response.json()["error"]["code"] == "room_not_found"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -124,7 +124,7 @@ def test_members_list_pages_without_gap_or_duplicate() -> None:
 
 def test_members_of_a_private_room_are_hidden_from_non_members() -> None:
     room = make_room(private=True)
-    assert_error(client_for(make_user()).get(f"/api/rooms/{room.id}/members"), 403, "not_room_member")
+    assert_error(client_for(make_user()).get(f"/api/rooms/{room.id}/members"), 404, "room_not_found")
 
 
 def test_members_list_refuses_a_bad_cursor_and_limit() -> None:

@@ -255,12 +255,12 @@ describe("rooms and messages", { timeout: TEST_TIMEOUT_MS }, () => {
     }
   });
 
-  test("joining a private room one is not a member of is refused with not_room_member", async () => {
+  test("joining a private room one is not a member of is refused as if it did not exist", async () => {
     const b = await connect({ auth: { token: TOKEN_B }, transports: ["websocket"] });
     try {
       const refusal = await ack(b, "join_room", { roomId: PRIVATE_ROOM_ID });
       assert.equal(refusal.ok, false);
-      assert.equal(refusal.error.code, "not_room_member");
+      assert.equal(refusal.error.code, "room_not_found");
       assert.equal(typeof refusal.error.message, "string");
       assert.ok(refusal.error.message.length > 0);
     } finally {
