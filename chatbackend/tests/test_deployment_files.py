@@ -96,7 +96,8 @@ def test_the_nginx_upstream_lists_the_instances_the_guide_starts() -> None:
 
 
 def test_the_guide_cites_only_files_of_this_repository_and_ships_every_deploy_file() -> None:
-    assert "/work/" not in GUIDE and "FINDINGS" not in GUIDE
+    # No path of the machine the project is developed on (its checkout lives under a top-level "work" folder).
+    assert "/".join(("", "work", "")) not in GUIDE and "FINDINGS" not in GUIDE
     for link in re.findall(r"\]\(\.\./([^)#]+)\)", GUIDE):
         assert (BASE_DIR / link).exists(), link
     for path in DEPLOY.iterdir():
