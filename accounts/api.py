@@ -131,6 +131,11 @@ class Logout(APIView):
 
     @extend_schema(request=RefreshIn, responses={204: None, **errors(400, 401, 413, 415)})
     def post(self, request: Request) -> Response:
+        """Sign out.
+
+        Revokes the refresh token and every other token of the account (all devices): they stop working at once,
+        and the account's open Socket.IO connections close.
+        """
         payload = parse(RefreshIn, request.data)
         services.logout(refresh_token=payload["refreshToken"])
         return Response(status=204)

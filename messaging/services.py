@@ -164,7 +164,9 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
     )
     earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
-    outsiders = {d.room_id for d in drafts if d.room_id in next_seq and (d.room_id, d.sender_id) not in members}
+    outsiders = {
+        d.room_id for d in drafts if d.room_id in next_seq and not d.member and (d.room_id, d.sender_id) not in members
+    }
     hidden = private_room_ids(outsiders) if outsiders else set()  # a query only when someone sends as an outsider
     first_with_key: dict[RetryKey, int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first send with the same retry key)
@@ -172,7 +174,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
     for index, draft in enumerate(drafts):
         key = draft.retry_key
         if draft.room_id not in next_seq or (
-            draft.room_id in hidden and (draft.room_id, draft.sender_id) not in members
+            not draft.member and draft.room_id in hidden and (draft.room_id, draft.sender_id) not in members
         ):
             results[index] = SendResult(error=RoomNotFound())
         elif not draft.member and (draft.room_id, draft.sender_id) not in members:

@@ -69,7 +69,9 @@ def test_counters_the_app_keeps_are_not_editable() -> None:
     client = admin_client()
     room_page = client.get(f"/admin/rooms/room/{room.id}/change/").content.decode()
     member_page = client.get(f"/admin/rooms/roommember/{RoomMember.objects.get(room=room).id}/change/").content.decode()
-    direct_room, _ = open_direct_room(user=owner, other_user_id=make_user().id)
+    other = make_user()
+    make_room(creator=owner, members=(other,))  # a direct message needs a room in common
+    direct_room, _ = open_direct_room(user=owner, other_user_id=other.id)
     direct_page = client.get(f"/admin/rooms/room/{direct_room.id}/change/").content.decode()
 
     for field in ("message_seq", "last_message", "direct_key", "is_direct", "invite_code"):
@@ -215,6 +217,7 @@ def test_only_staff_moderate_through_the_staff_services() -> None:
 def test_direct_rooms_are_not_moderated_from_the_admin_either() -> None:
     staff = User.objects.create_superuser(f"staff-{make_user().id}@example.com", "staff-password")
     alice, bob = make_user(), make_user()
+    make_room(creator=alice, members=(bob,))  # a direct message needs a room in common
     direct_room, _ = open_direct_room(user=alice, other_user_id=bob.id)
 
     with pytest.raises(DirectRoom):

@@ -1,6 +1,7 @@
 """`manage.py wait_for_db` returns once the database answers, and gives up (exit 1) after its timeout."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,7 +30,9 @@ def test_gives_up_after_the_timeout_with_a_clear_message(
 
 @pytest.mark.mysql
 @pytest.mark.parametrize(
-    ("setting", "value", "error"), [("USER", "no_such_user", "1045"), ("NAME", "no_such_db", "1049")]
+    # An unknown database is 1049, or 1044 (access denied to it) for a user whose grants do not cover that name.
+    ("setting", "value", "error"),
+    [("USER", "no_such_user", "1045"), ("NAME", "no_such_db", "(1049|1044)")],
 )
 def test_a_wrong_password_or_unknown_database_fails_at_once_in_one_line(
     django_db_setup: None, django_db_blocker: DjangoDbBlocker, setting: str, value: str, error: str
@@ -47,7 +50,7 @@ def test_a_wrong_password_or_unknown_database_fails_at_once_in_one_line(
 
     assert time.monotonic() - started < 5
     message = str(raised.value)
-    assert message.startswith("the database refused the connection: ") and error in message
+    assert message.startswith("the database refused the connection: ") and re.search(error, message)
     assert "\n" not in message
 
 

@@ -90,6 +90,15 @@ def test_a_send_from_a_subscribed_connection_skips_the_membership_query() -> Non
 
 
 @pytest.mark.django_db
+def test_a_send_held_by_a_subscription_to_a_private_room_is_stored() -> None:
+    sender = make_user()
+    room = make_room(creator=sender, private=True)
+    held = services.prepare_send(sender=sender, room_id=room.id, content="in private", member=True)
+    [result] = services.store_messages([held])
+    assert result.error is None and result.created
+
+
+@pytest.mark.django_db
 def test_a_send_from_a_connection_not_subscribed_is_checked_in_the_database() -> None:
     stranger = make_user()
     room = make_room()
