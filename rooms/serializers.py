@@ -37,7 +37,9 @@ class InviteOut(serializers.ModelSerializer[RoomInvite]):
     """An invite link: `code` joins the room by POST /api/rooms/join until `uses` reaches `maxUses` or
     `expiresAt` passes (`null`: no limit of that kind)."""
 
+    code = serializers.CharField()
     roomId = serializers.IntegerField(source="room_id")
+    uses = serializers.IntegerField(help_text="Joins the link has admitted.")
     maxUses = serializers.IntegerField(source="max_uses", allow_null=True)
     expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)
     createdById = serializers.IntegerField(source="created_by_id", allow_null=True)
