@@ -8,7 +8,7 @@ conditional UPDATE (`uses = uses + 1` only while uses remain and the link has no
 refused (banned) or that changes nothing (already a member) takes no use.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -25,13 +25,13 @@ from rooms.selectors import get_room
 from rooms.services import add_member, locked_room
 
 
-def _usable(now: object) -> Q:
+def _usable(now: datetime) -> Q:
     """Invites that still admit: uses left (or no limit) and not expired (or no expiry)."""
     uses_left = Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))
     return uses_left & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
-def _spent(now: object) -> Q:
+def _spent(now: datetime) -> Q:
     """Invites that never admit again: used up or expired."""
     return Q(max_uses__isnull=False, uses__gte=F("max_uses")) | Q(expires_at__lte=now)
 
