@@ -1,7 +1,7 @@
 """Full-text search of the messages of the caller's rooms: newest first, keyset-paginated like history.
 
-The query is never handed to the database's query language: it is cut into words (runs of letters, digits and
-`_`, case folded, at most MAX_TERMS), and a message matches when it holds every word. So operators of MySQL's
+The query is never handed to the database's query language: it is cut into words (runs of letters and digits,
+case folded, at most MAX_TERMS), and a message matches when it holds every word. So operators of MySQL's
 boolean mode (`+-<>()~*"@`) or of FTS5 (`AND`, `NEAR`, `^`, quotes) are plain punctuation here.
 
 SQLite: one FTS5 query walks the index newest first (descending rowid = message id) and stops at the page.
@@ -9,8 +9,8 @@ SQLite: one FTS5 query walks the index newest first (descending rowid = message 
 MySQL/MariaDB: an InnoDB FULLTEXT search costs in proportion to the number of messages holding the word (a word in
 half of 1M messages takes seconds, measured in bench/README.md), and its result cannot be read in id order nor
 combined with the room index. A search therefore runs in two steps:
-1. a bounded scan of the newest SCAN_ROWS messages of the caller's rooms (the (room, id) index, per room), checked
-   word by word here: a common word fills the page from it;
+1. a bounded scan of the newest messages of the caller's rooms (the (room, id) index, per room), in growing windows
+   up to SCAN_ROWS, checked word by word here and stopped at the page's end: a common word fills the page from it;
 2. only when the page is not full, the FULLTEXT search, below the oldest id the scan covered completely: a word
    that did not fill a page in SCAN_ROWS messages is rare, and rare words are what FULLTEXT finds cheaply.
 Words InnoDB does not index (shorter than `innodb_ft_min_token_size`, 3 by default, or a stopword such as "the")
@@ -21,9 +21,8 @@ on further back (the scan's bound) until the oldest message.
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from django.conf import settings
 from django.db import connection
 
 from accounts.models import User
@@ -39,13 +38,15 @@ QUERY_MAX_LENGTH = 200
 # Search pages go back in time only: a cursor is "m" and the id the next page is older than (see selectors).
 SEARCH_CURSOR_PATTERN = r"^m[1-9][0-9]{0,17}$"
 MAX_TERMS = 10
-SCAN_ROWS = 2_000  # messages checked by the scan of step 1 (MySQL), shared among the caller's rooms
-_WORD = re.compile(r"\w+")
+# Step 1 (MySQL) checks the newest messages of the caller's rooms in windows of FIRST_WINDOW, then 4 times more
+# each, SCAN_ROWS in all; a window is shared among the rooms.
+FIRST_WINDOW, SCAN_ROWS = 200, 2_000
+_WORD = re.compile(r"[^\W_]+")
 # InnoDB's default stopword list (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD): not indexed.
-INNODB_STOPWORDS = frozenset(
-    "a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where "
-    "who will with und www".split()
+_STOPWORDS = (
+    "a about an are as at be by com de en for from how i in is it la of on or that the this to was what when where"
 )
+INNODB_STOPWORDS = frozenset(f"{_STOPWORDS} who will with und www".split(" "))
 
 
 def words_of(text: str) -> list[str]:
@@ -125,20 +126,34 @@ def _indexed(term: str) -> bool:
     return len(term) >= _min_token_size() and term not in INNODB_STOPWORDS
 
 
-def _holds(content: str, terms: list[str]) -> bool:
-    return set(terms) <= set(words_of(content))
+def _matcher(terms: list[str]) -> Callable[[str], bool]:
+    """Whether a content holds every term as a whole word, case-insensitively (as `words_of` cuts words)."""
+    patterns = [re.compile(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])", re.IGNORECASE) for term in terms]
+    return lambda content: all(pattern.search(content) for pattern in patterns)
 
 
 def _mysql_ids(terms: list[str], room_ids: list[int], before: int | None, limit: int) -> tuple[list[int], int | None]:
-    scanned, complete_from = _recent(room_ids, before)
-    found = [message_id for message_id, content in scanned if _holds(content, terms)]
+    # Step 1: windows of the newest messages, FIRST_WINDOW then four times more each, SCAN_ROWS in all.
+    holds, found, window, budget = _matcher(terms), [], FIRST_WINDOW, SCAN_ROWS
+    while True:
+        scanned, complete_from = _recent(room_ids, before, min(window, budget))
+        for message_id, content in scanned:
+            if holds(content):
+                found.append(message_id)
+                if len(found) > limit:
+                    return _page(found, limit)
+        if complete_from is None:  # every message was scanned
+            return found, None
+        budget -= window
+        window *= 4
+        before = complete_from
+        if budget <= 0:
+            break
     indexed = [term for term in terms if _indexed(term)]
-    if len(found) > limit or complete_from is None:  # a full page, or every message was scanned
-        return _page(found, limit)
     if not indexed:  # the bounded scan alone: go on below what it covered
         return found, complete_from
-    # Step 2, below the scanned window. Words InnoDB does not index are checked by a word-bounded REGEXP (words
-    # hold letters, digits and `_` only: nothing to escape) on the rows FULLTEXT returned.
+    # Step 2, below the scanned windows. Words InnoDB does not index are checked by a word-bounded REGEXP (words
+    # hold letters and digits only: nothing to escape) on the rows FULLTEXT returned.
     boolean = " ".join(f"+{term}" for term in indexed)  # words only: no operator can reach the query
     unindexed = [term for term in terms if term not in indexed]
     with connection.cursor() as cursor:
@@ -152,14 +167,15 @@ def _mysql_ids(terms: list[str], room_ids: list[int], before: int | None, limit:
     return _page(found, limit)
 
 
-def _recent(room_ids: list[int], before: int | None) -> tuple[list[tuple[int, str]], int | None]:
-    """(id, content) of the newest messages of these rooms (below `before`), newest first, down to the oldest id
-    under which nothing was left out; that id is None when the rooms hold nothing older (the scan was complete).
+def _recent(room_ids: list[int], before: int | None, rows: int) -> tuple[list[tuple[int, str]], int | None]:
+    """(id, content) of about `rows` newest messages of these rooms (below `before`), newest first, tombstones
+    left out, down to the oldest id under which nothing was skipped; that id is None when the rooms hold nothing
+    older (the scan was complete).
 
-    Each room gives its newest SCAN_ROWS / len(room_ids) (at least 1) from its (room, id) index; a room that gave
-    all it was allowed bounds the complete range by its oldest one.
+    Each room gives its newest rows / len(room_ids) (at least 1) from its (room, id) index; a room that gave all
+    it was allowed bounds the complete range by its oldest one.
     """
-    per_room = max(1, SCAN_ROWS // len(room_ids))
+    per_room = max(1, rows // len(room_ids))
     bound = "AND id < %s" if before is not None else ""
     parts = [f"(SELECT id FROM messages WHERE room_id = %s {bound} ORDER BY id DESC LIMIT {per_room})"] * len(room_ids)
     params = [value for room_id in room_ids for value in (room_id, *([before] if before is not None else []))]
@@ -169,14 +185,16 @@ def _recent(room_ids: list[int], before: int | None) -> tuple[list[tuple[int, st
             f"JOIN ({' UNION ALL '.join(parts)}) AS recent ON recent.id = m.id ORDER BY m.id DESC",
             params,
         )
-        rows = cursor.fetchall()
+        found = cursor.fetchall()
     counts: dict[int, int] = {}
-    for _, room_id, _, _ in rows:
+    oldest: dict[int, int] = {}
+    for message_id, room_id, _, _ in found:  # newest first: a room's last row is its oldest
         counts[room_id] = counts.get(room_id, 0) + 1
-    cut = [min(i for i, r, _, _ in rows if r == room_id) for room_id, n in counts.items() if n == per_room]
+        oldest[room_id] = message_id
+    cut = [oldest[room_id] for room_id, count in counts.items() if count == per_room]
     complete_from = max(cut) if cut else None
     return [
         (message_id, content)
-        for message_id, _, content, deleted_at in rows
+        for message_id, _, content, deleted_at in found
         if deleted_at is None and (complete_from is None or message_id >= complete_from)
     ], complete_from

@@ -58,7 +58,9 @@ def ensure_sqlite_index(connection: BaseDatabaseWrapper) -> bool:
     if connection.vendor != "sqlite":
         return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE 'messages_fts%'")
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE 'messages_fts%'"
+        )
         present = {row[0] for row in cursor.fetchall()}
         if SQLITE_TABLE not in present:
             return False

@@ -3,16 +3,14 @@
 The searches commit (transaction=True): InnoDB shows a FULLTEXT index's changes only after commit.
 """
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
 from accounts.models import User
 from messaging import search, search_index
 from messaging.models import Message
-from rooms.models import Room
 from messaging.services import import_messages
+from rooms.models import Room
 from tests.support import assert_error, client_for, make_room, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,13 +20,13 @@ def say(room: Room, sender: User, *texts: str) -> list[Message]:
     return import_messages(room_id=room.id, messages=[(sender.id, text) for text in texts])
 
 
-def found(user: User, q: str, **params: Any) -> list[str]:
+def found(user: User, q: str, **params: str | int) -> list[str]:
     response = client_for(user).get("/api/search", {"q": q, **params})
     assert response.status_code == 200, response.content
     return [message["content"] for message in response.json()["messages"]]
 
 
-def every_page(user: User, q: str, **params: Any) -> list[int]:
+def every_page(user: User, q: str, **params: str | int) -> list[int]:
     """The ids of every page, following nextCursor to the end."""
     ids: list[int] = []
     cursor = ""
@@ -74,7 +72,7 @@ def test_room_id_narrows_to_one_room_of_mine_and_others_rooms_are_refused() -> N
 def test_deleted_messages_are_never_found_and_edits_are() -> None:
     me = make_user()
     room = make_room(members=(me,))
-    kept, gone, edited = say(room, me, "banana kept", "banana gone", "banana before")
+    _, gone, edited = say(room, me, "banana kept", "banana gone", "banana before")
     client = client_for(me)
     assert client.delete(f"/api/messages/{gone.id}").status_code == 200
     assert client.patch(f"/api/messages/{edited.id}", {"content": "cherry after"}, format="json").status_code == 200
@@ -103,7 +101,7 @@ def test_pages_follow_next_cursor_without_gaps_or_duplicates() -> None:
         ({}, "q"),
         ({"q": "   "}, "q"),
         ({"q": "x" * 201}, "q"),
-        ({"q": "+-*\"()~<>@"}, "q"),
+        ({"q": '+-*"()~<>@'}, "q"),
         ({"q": "kiwi", "cursor": "a5"}, "cursor"),
         ({"q": "kiwi", "cursor": "m0"}, "cursor"),
         ({"q": "kiwi", "cursor": "nope"}, "cursor"),
@@ -133,7 +131,7 @@ HOSTILE = [
     "kiwi%_\\",
     "@8 kiwi",
     ">kiwi <melon",
-    "kiwi\"\"",
+    'kiwi""',
     "ñandú 東京 🥝 kiwi",
     "a" * 200,
     "AND OR NOT NEAR",
