@@ -55,12 +55,9 @@ def words_of(text: str) -> list[str]:
 
 
 def parse_query(raw: str | None) -> list[str]:
-    """The words to search for: q trimmed, 1 to QUERY_MAX_LENGTH characters, with at least one letter or digit."""
+    """The words to search for in q (trimmed, 1 to QUERY_MAX_LENGTH characters): none for punctuation only."""
     q = clean_text(raw or "", field="q", max_length=QUERY_MAX_LENGTH)
-    terms = words_of(q)[:MAX_TERMS]
-    if not terms:
-        raise ValidationFailed("q must contain a word (letters or digits).", q=["Contains no word."])
-    return terms
+    return words_of(q)[:MAX_TERMS]
 
 
 def search_page(
@@ -79,7 +76,7 @@ def search_page(
         room_ids = [access.member_room(user=user, room_id=room_id).id]
     else:
         room_ids = list(RoomMember.objects.filter(user=user).order_by("room_id").values_list("room_id", flat=True))
-    if not room_ids:
+    if not room_ids or not terms:  # no rooms, or a q of punctuation only: nothing holds no word
         return HistoryPage(messages=[], next_cursor=None)
     if connection.vendor == "sqlite":
         ids, next_before = _sqlite_ids(terms, room_ids, before, limit)

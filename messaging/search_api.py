@@ -8,17 +8,18 @@ from rest_framework.views import APIView
 from accounts.authentication import current_user
 from chatbackend.errors import ValidationFailed
 from chatbackend.schema import LIMIT_PARAMETER, cursor_parameter, errors
-from chatbackend.validation import MAX_ID, id_from_text, page_limit
+from chatbackend.validation import MAX_ID, clean_text_pattern, id_from_text, page_limit
 from messaging import search
 from messaging.api import HistoryPageOut
 from messaging.serializers import message_json
 
 Q_PARAMETER = OpenApiParameter(
     "q",
-    {"type": "string", "minLength": 1, "maxLength": search.QUERY_MAX_LENGTH},
+    {"type": "string", "minLength": 1, "pattern": clean_text_pattern(search.QUERY_MAX_LENGTH)},
     required=True,
     description=f"The words to find (trimmed, at most {search.QUERY_MAX_LENGTH} characters; the first "
-    f"{search.MAX_TERMS} words count). Punctuation and operators are ignored: every word must be in the message.",
+    f"{search.MAX_TERMS} words count). Punctuation and operators are ignored: every word must be in the message; "
+    "a q without any letter or digit finds nothing.",
 )
 ROOM_PARAMETER = OpenApiParameter(
     "roomId", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Search this room only."

@@ -114,7 +114,7 @@ test("a search finds the edited message in the other browser, and a click opens 
   assert.equal(await bob.locator("#search-results li").count(), 1);
   await bob.fill("#search-form input[name=q]", "not bold");
   await bob.press("#search-form input[name=q]", "Enter");
-  await bob.locator('#search-results[data-state="empty"]').waitFor();
+  await bob.locator("#search-results li.none", { hasText: "No message found" }).waitFor();
   await bob.fill("#search-form input[name=q]", "history");
   await bob.press("#search-form input[name=q]", "Enter");
   await bob.locator("#search-results li", { hasText: `history ${Number(HISTORY_COUNT) - 1}` }).waitFor();

@@ -30,7 +30,12 @@ async function showPage(options, { more }) {
   else list.replaceChildren(...items);
   query.nextCursor = page.nextCursor;
   $("#search-more").hidden = !page.nextCursor;
-  $("#search-results").dataset.state = list.children.length ? "found" : "empty";
+  if (!list.children.length) {
+    const none = document.createElement("li");
+    none.className = "none";
+    none.textContent = "No message found";
+    list.append(none);
+  }
 }
 
 export function setupSearch(options) {
