@@ -113,14 +113,17 @@ def _sqlite_ids(terms: list[str], room_ids: list[int], before: int | None, limit
 
 
 @functools.cache
-def _min_token_size() -> int:
+def _token_sizes() -> tuple[int, int]:
+    """The lengths of the words InnoDB indexes (innodb_ft_min_token_size and innodb_ft_max_token_size)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT @@innodb_ft_min_token_size")
-        return int(cursor.fetchone()[0])
+        cursor.execute("SELECT @@innodb_ft_min_token_size, @@innodb_ft_max_token_size")
+        shortest, longest = cursor.fetchone()
+        return int(shortest), int(longest)
 
 
 def _indexed(term: str) -> bool:
-    return len(term) >= _min_token_size() and term not in INNODB_STOPWORDS
+    shortest, longest = _token_sizes()
+    return shortest <= len(term) <= longest and term not in INNODB_STOPWORDS
 
 
 def _matcher(terms: list[str]) -> Callable[[str], bool]:
