@@ -3,6 +3,8 @@
 The searches commit (transaction=True): InnoDB shows a FULLTEXT index's changes only after commit.
 """
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -20,8 +22,12 @@ def say(room: Room, sender: User, *texts: str) -> list[Message]:
     return import_messages(room_id=room.id, messages=[(sender.id, text) for text in texts])
 
 
+def search_get(user: User, **params: str | int) -> Any:
+    return client_for(user).get("/api/search", params)
+
+
 def found(user: User, q: str, **params: str | int) -> list[str]:
-    response = client_for(user).get("/api/search", {"q": q, **params})
+    response = search_get(user, q=q, **params)
     assert response.status_code == 200, response.content
     return [message["content"] for message in response.json()["messages"]]
 
@@ -31,7 +37,7 @@ def every_page(user: User, q: str, **params: str | int) -> list[int]:
     ids: list[int] = []
     cursor = ""
     for _ in range(100):
-        body = client_for(user).get("/api/search", {"q": q, "cursor": cursor, **params}).json()
+        body = search_get(user, q=q, cursor=cursor, **params).json()
         ids += [message["id"] for message in body["messages"]]
         cursor = body["nextCursor"]
         if cursor is None:
@@ -63,10 +69,10 @@ def test_room_id_narrows_to_one_room_of_mine_and_others_rooms_are_refused() -> N
     assert found(me, "alpha") == ["alpha two", "alpha one"]
     assert found(me, "alpha", roomId=first.id) == ["alpha one"]
     # Members only, as the issue says, even where history lets anyone read (public rooms).
-    assert_error(client_for(me).get("/api/search", {"q": "alpha", "roomId": public.id}), 403, "not_room_member")
-    assert_error(client_for(me).get("/api/search", {"q": "alpha", "roomId": private.id}), 404, "room_not_found")
-    assert_error(client_for(me).get("/api/search", {"q": "alpha", "roomId": 987654321}), 404, "room_not_found")
-    assert_error(client_for(me).get("/api/search", {"q": "alpha", "roomId": "x1"}), 400, "validation_error")
+    assert_error(search_get(me, q="alpha", roomId=public.id), 403, "not_room_member")
+    assert_error(search_get(me, q="alpha", roomId=private.id), 404, "room_not_found")
+    assert_error(search_get(me, q="alpha", roomId=987654321), 404, "room_not_found")
+    assert_error(search_get(me, q="alpha", roomId="x1"), 400, "validation_error")
 
 
 def test_deleted_messages_are_never_found_and_edits_are() -> None:
@@ -88,10 +94,10 @@ def test_pages_follow_next_cursor_without_gaps_or_duplicates() -> None:
     room = make_room(members=(me,))
     matching = [m.id for m in say(room, me, *[f"kiwi {i}" if i % 2 else f"other {i}" for i in range(11)])]
     expected = sorted((i for n, i in enumerate(matching) if n % 2), reverse=True)
-    first = client_for(me).get("/api/search", {"q": "kiwi", "limit": 2}).json()
+    first = search_get(me, q="kiwi", limit=2).json()
     assert [m["id"] for m in first["messages"]] == expected[:2] and first["nextCursor"] == f"m{expected[1]}"
     assert every_page(me, "kiwi", limit=2) == expected
-    last = client_for(me).get("/api/search", {"q": "kiwi", "limit": 5}).json()
+    last = search_get(me, q="kiwi", limit=5).json()
     assert len(last["messages"]) == 5 and last["nextCursor"] is None
 
 
