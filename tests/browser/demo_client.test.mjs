@@ -107,6 +107,23 @@ test("an edit shows in both browsers", async () => {
   await message(ann, "Thanks Bob, edited").waitFor();
 });
 
+test("a search finds the edited message in the other browser, and a click opens its room", async () => {
+  await bob.fill("#search-form input[name=q]", "EDITED thanks");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li", { hasText: "Thanks Bob, edited" }).waitFor();
+  assert.equal(await bob.locator("#search-results li").count(), 1);
+  await bob.fill("#search-form input[name=q]", "not bold");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li.none", { hasText: "No message found" }).waitFor();
+  await bob.fill("#search-form input[name=q]", "history");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li", { hasText: `history ${Number(HISTORY_COUNT) - 1}` }).waitFor();
+  await bob.click("#search-more");
+  await bob.locator("#search-results li").nth(39).waitFor(); // two pages of 20
+  await bob.locator("#search-results li").first().click();
+  await bob.locator("#room-title", { hasText: "general" }).waitFor();
+});
+
 test("a reaction shows its count in both browsers", async () => {
   await message(bob, "Thanks Bob, edited").getByRole("button", { name: "👍" }).first().click();
   await message(ann, "Thanks Bob, edited").locator('button.reaction[data-emoji="👍"]', { hasText: "1" }).waitFor();

@@ -2,6 +2,7 @@
 // chat. Plain modules, no build step. Text always goes into the page through textContent: the server stores it as
 // written. Each feature is a few named functions under its heading; `state` is the one place the page's data lives.
 import { api, clearSession, describe, rememberOpenRoom, saveSession, session } from "./api.js";
+import { setupSearch } from "./search.js";
 
 const $ = (selector) => document.querySelector(selector);
 const PAGE_SIZE = 30;
@@ -658,4 +659,5 @@ function start() {
   connect();
 }
 
+setupSearch({ openRoom, toast, roomName: (roomId) => state.rooms.get(roomId)?.name ?? `room ${roomId}` });
 if (session.token && session.user) start();
