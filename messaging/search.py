@@ -23,7 +23,7 @@ import functools
 import re
 from collections.abc import Callable, Sequence
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from accounts.models import User
 from chatbackend.errors import ValidationFailed
@@ -41,6 +41,8 @@ MAX_TERMS = 10
 # Step 1 (MySQL) checks the newest messages of the caller's rooms in windows of FIRST_WINDOW, then 4 times more
 # each, SCAN_ROWS in all; a window is shared among the rooms.
 FIRST_WINDOW, SCAN_ROWS = 200, 2_000
+# A word found fewer than DENSE times in the first window is asked of FULLTEXT at once, for FULLTEXT_CAP seconds.
+DENSE, FULLTEXT_CAP = 4, 0.04
 _WORD = re.compile(r"[^\W_]+")
 # InnoDB's default stopword list (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD): not indexed.
 _STOPWORDS = (
@@ -133,8 +135,11 @@ def _matcher(terms: list[str]) -> Callable[[str], bool]:
 
 
 def _mysql_ids(terms: list[str], room_ids: list[int], before: int | None, limit: int) -> tuple[list[int], int | None]:
-    # Step 1: windows of the newest messages, FIRST_WINDOW then four times more each, SCAN_ROWS in all.
+    # Step 1: windows of the newest messages, FIRST_WINDOW then four times more each, SCAN_ROWS in all; after the
+    # first, a word it found fewer than DENSE times is asked of FULLTEXT at once, capped in time (step 2).
     holds, found, window, budget = _matcher(terms), [], FIRST_WINDOW, SCAN_ROWS
+    indexed = [term for term in terms if _indexed(term)]
+    capped_try = bool(indexed)
     while True:
         scanned, complete_from = _recent(room_ids, before, min(window, budget))
         for message_id, content in scanned:
@@ -144,27 +149,52 @@ def _mysql_ids(terms: list[str], room_ids: list[int], before: int | None, limit:
                     return _page(found, limit)
         if complete_from is None:  # every message was scanned
             return found, None
+        if capped_try and len(found) < DENSE:
+            ids = _fulltext(terms, indexed, room_ids, complete_from, limit + 1 - len(found), FULLTEXT_CAP)
+            if ids is not None:
+                return _page(found + ids, limit)
+        capped_try = False
         budget -= window
         window *= 4
         before = complete_from
         if budget <= 0:
             break
-    indexed = [term for term in terms if _indexed(term)]
     if not indexed:  # the bounded scan alone: go on below what it covered
         return found, complete_from
-    # Step 2, below the scanned windows. Words InnoDB does not index are checked by a word-bounded REGEXP (words
-    # hold letters and digits only: nothing to escape) on the rows FULLTEXT returned.
+    ids = _fulltext(terms, indexed, room_ids, complete_from, limit + 1 - len(found), None)
+    return _page(found + (ids or []), limit)
+
+
+# A statement interrupted by its time cap: MariaDB's max_statement_time (1969; 188 from inside InnoDB's FULLTEXT
+# search), MySQL's MAX_EXECUTION_TIME (3024), or a query interrupted (1317).
+_TIMED_OUT = frozenset({188, 1317, 1969, 3024})
+
+
+def _fulltext(
+    terms: list[str], indexed: list[str], room_ids: list[int], below: int, rows: int, cap: float | None
+) -> list[int] | None:
+    """Step 2: the ids of up to `rows` newest messages below `below` holding every term, from the FULLTEXT index;
+    None when `cap` (seconds) ran out first. Words InnoDB does not index are checked by a word-bounded REGEXP
+    (words hold letters and digits only: nothing to escape) on the rows FULLTEXT returned."""
     boolean = " ".join(f"+{term}" for term in indexed)  # words only: no operator can reach the query
     unindexed = [term for term in terms if term not in indexed]
+    sql = (
+        "SELECT id FROM messages WHERE MATCH (content) AGAINST (%s IN BOOLEAN MODE) AND id < %s "
+        f"AND {_in('room_id', room_ids)} AND deleted_at IS NULL {' AND content REGEXP %s' * len(unindexed)} "
+        "ORDER BY id DESC LIMIT %s"
+    )
+    if cap is not None and connection.mysql_is_mariadb:
+        sql = f"SET STATEMENT max_statement_time = {cap:.6f} FOR {sql}"
+    elif cap is not None:
+        sql = sql.replace("SELECT", f"SELECT /*+ MAX_EXECUTION_TIME({max(1, round(cap * 1000))}) */", 1)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM messages WHERE MATCH (content) AGAINST (%s IN BOOLEAN MODE) AND id < %s "
-            f"AND {_in('room_id', room_ids)} AND deleted_at IS NULL {' AND content REGEXP %s' * len(unindexed)} "
-            "ORDER BY id DESC LIMIT %s",
-            [boolean, complete_from, *room_ids, *(rf"\b{term}\b" for term in unindexed), limit + 1 - len(found)],
-        )
-        found += [row[0] for row in cursor.fetchall()]
-    return _page(found, limit)
+        try:
+            cursor.execute(sql, [boolean, below, *room_ids, *(rf"\b{term}\b" for term in unindexed), rows])
+        except DatabaseError as error:
+            if cap is None or not error.args or error.args[0] not in _TIMED_OUT:
+                raise
+            return None
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _recent(room_ids: list[int], before: int | None, rows: int) -> tuple[list[tuple[int, str]], int | None]:

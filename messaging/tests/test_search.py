@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from messaging import search, search_index
@@ -198,3 +199,46 @@ def test_the_sqlite_index_gets_its_triggers_back_after_a_table_rebuild() -> None
     assert search_index.ensure_sqlite_index(connection) is False
     say(room, me, "grape after")
     assert found(me, "grape") == ["grape after", "grape before"]
+
+
+def fulltext_statements(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if "MATCH (content)" in str(query["sql"])]
+
+
+def test_a_fulltext_search_out_of_time_falls_back_to_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MySQL asks FULLTEXT first for a word the first window barely found, capped in time; a cap too small for any
+    search (1 µs, over a few hundred matches) times it out, and the scan then the uncapped search below it still
+    find every match."""
+    monkeypatch.setattr(search, "FIRST_WINDOW", 2)
+    monkeypatch.setattr(search, "SCAN_ROWS", 4)
+    monkeypatch.setattr(search, "FULLTEXT_CAP", 0.000001)
+    me = make_user()
+    room = make_room(members=(me,))
+    say(make_room(), make_user(), *[f"plum elsewhere {i}" for i in range(500)])
+    old = say(room, me, "rare plum ok", "rare plum", *[f"filler {i}" for i in range(4)], "plum again")
+
+    assert every_page(me, "plum", limit=2) == [old[6].id, old[1].id, old[0].id]
+    assert found(me, "plum ok") == ["rare plum ok"]
+    with CaptureQueriesContext(connection) as queries:  # the selector itself: a request resets the query log
+        page = search.search_page(user=me, q="plum", limit=5)
+    assert [message.id for message in page.messages] == [old[6].id, old[1].id, old[0].id]
+    if connection.vendor == "mysql":
+        # Only the uncapped search is logged (a failed statement is logged as None): without the time-out the
+        # capped search would have answered after the first window.
+        assert len(fulltext_statements(queries)) == 1
+        assert not any(cap in fulltext_statements(queries)[0] for cap in ("max_statement", "MAX_EXECUTION"))
+
+
+def test_a_word_frequent_in_the_first_window_stays_with_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A word found DENSE times or more in the first window fills its page from the scan: FULLTEXT, slow for a
+    frequent word whatever its cap, is not asked."""
+    monkeypatch.setattr(search, "FIRST_WINDOW", 4)
+    me = make_user()
+    room = make_room(members=(me,))
+    say(room, me, *[f"fig {i}" for i in range(12)])
+
+    assert found(me, "fig", limit=10) == [f"fig {i}" for i in range(11, 1, -1)]
+    with CaptureQueriesContext(connection) as queries:
+        page = search.search_page(user=me, q="fig", limit=10)
+    assert [message.content for message in page.messages] == [f"fig {i}" for i in range(11, 1, -1)]
+    assert fulltext_statements(queries) == []
