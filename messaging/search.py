@@ -183,7 +183,7 @@ def _fulltext(
         f"AND {_in('room_id', room_ids)} AND deleted_at IS NULL {' AND content REGEXP %s' * len(unindexed)} "
         "ORDER BY id DESC LIMIT %s"
     )
-    if cap is not None and connection.mysql_is_mariadb:
+    if cap is not None and getattr(connection, "mysql_is_mariadb", False):
         sql = f"SET STATEMENT max_statement_time = {cap:.6f} FOR {sql}"
     elif cap is not None:
         sql = sql.replace("SELECT", f"SELECT /*+ MAX_EXECUTION_TIME({max(1, round(cap * 1000))}) */", 1)
