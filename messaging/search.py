@@ -7,14 +7,16 @@ boolean mode (`+-<>()~*"@`) or of FTS5 (`AND`, `NEAR`, `^`, quotes) are plain pu
 SQLite: one FTS5 query walks the index newest first (descending rowid = message id) and stops at the page.
 
 MySQL/MariaDB: an InnoDB FULLTEXT search costs in proportion to the number of messages holding the word (a word in
-half of 1M messages takes seconds, measured in bench/README.md), and its result cannot be read in id order nor
-combined with the room index. A search therefore runs in two steps:
+half of 1M messages takes seconds, measured in bench/README.md), its result cannot be read in id order nor
+combined with the room index, and a time cap does not stop it before InnoDB has gathered every match. So:
 1. a bounded scan of the newest messages of the caller's rooms (the (room, id) index, per room), in growing windows
    up to SCAN_ROWS, checked word by word here and stopped at the page's end: a common word fills the page from it;
-2. only when the page is not full, the FULLTEXT search, below the oldest id the scan covered completely: a word
-   that did not fill a page in SCAN_ROWS messages is rare, and rare words are what FULLTEXT finds cheaply.
+2. after the first window, a word it found fewer than DENSE times (so not a frequent one) is asked of FULLTEXT,
+   below that window, capped at FULLTEXT_CAP seconds: rare words are what FULLTEXT finds in a few milliseconds;
+3. when the cap ran out, the scan goes on, and only a page it did not fill asks FULLTEXT again, uncapped, below
+   the scanned windows: a word in roughly 0.3-2.5% of the messages pays what FULLTEXT costs for it.
 Words InnoDB does not index (shorter than `innodb_ft_min_token_size`, 3 by default, or a stopword such as "the")
-are checked by the scan of step 1 and, with an indexed word beside them, on the rows FULLTEXT returned. A search
+are checked by the scan and, with an indexed word beside them, on the rows FULLTEXT returned. A search
 of such words only is the bounded scan alone: a page may then be short, even empty, with a `nextCursor` that goes
 on further back (the scan's bound) until the oldest message.
 """
@@ -129,9 +131,15 @@ def _indexed(term: str) -> bool:
 
 
 def _matcher(terms: list[str]) -> Callable[[str], bool]:
-    """Whether a content holds every term as a whole word, case-insensitively (as `words_of` cuts words)."""
-    patterns = [re.compile(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])", re.IGNORECASE) for term in terms]
-    return lambda content: all(pattern.search(content) for pattern in patterns)
+    """Whether a content holds every term as a whole word of its case-folded text (as `words_of` cuts words); a
+    substring test first, which turns most contents down without a regular expression."""
+    patterns = [re.compile(rf"(?<![^\W_]){re.escape(term)}(?![^\W_])") for term in terms]
+
+    def holds(content: str) -> bool:
+        folded = content.casefold()
+        return all(term in folded for term in terms) and all(pattern.search(folded) for pattern in patterns)
+
+    return holds
 
 
 def _mysql_ids(terms: list[str], room_ids: list[int], before: int | None, limit: int) -> tuple[list[int], int | None]:
