@@ -11,8 +11,9 @@ from messaging.models import Message
 def insert_messages(messages: list[Message]) -> None:
     """INSERT the new messages in one statement, in SQL: `bulk_create` compiled it for longer than the database
     took to run it, on every batch. Ids come back with RETURNING (MariaDB, SQLite) or are read back (MySQL 8)."""
-    columns = ("room_id", "sender_id", "content", "created_at", "client_msg_id", "reply_to_id", "seq")
-    columns += ("reactions", "reply_count")  # no database defaults: Django keeps defaults in Python
+    # Every column without a database default (Django keeps defaults in Python), in the order of the params below.
+    columns = ["room_id", "sender_id", "content", "created_at", "client_msg_id", "reply_to_id", "seq"]
+    columns += ["reactions", "reply_count"]
     created_at = connection.ops.adapt_datetimefield_value(messages[0].created_at)
     params: list[Any] = []
     for message in messages:

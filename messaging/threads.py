@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from accounts.models import User
+from chatbackend.db import locked_rows
 from chatbackend.errors import (
     MessageNotFound,
     ReplyTargetDeleted,
@@ -70,17 +71,8 @@ def check_replies(sends: Sequence[tuple[int, int | None]]) -> tuple[dict[int, Pa
 
 
 def _lock_parents(message_ids: Iterable[int]) -> dict[int, Parent]:
-    wanted = sorted(set(message_ids))
-    if not wanted:
-        return {}
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the whole file
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, room_id, deleted_at, reply_count FROM {Message._meta.db_table} "
-            f"WHERE id IN ({', '.join(['%s'] * len(wanted))}) ORDER BY id{lock}",
-            wanted,
-        )
-        return {int(row[0]): Parent(int(row[1]), row[2] is not None, int(row[3])) for row in cursor.fetchall()}
+    rows = locked_rows(Message._meta.db_table, ("id", "room_id", "deleted_at", "reply_count"), message_ids)
+    return {int(row[0]): Parent(int(row[1]), row[2] is not None, int(row[3])) for row in rows}
 
 
 def count_replies(messages: Sequence[Message], parents: dict[int, Parent]) -> None:

@@ -132,9 +132,8 @@ EVENTS: tuple[Event, ...] = (
         "client → server",
         SendMessage,
         "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
-        "clientMsgId returns the first message and stores nothing new. With replyToId the message is a reply: the "
-        "room then also gets thread_updated for the message replied to (its thread: GET "
-        "/api/messages/:messageId/replies).",
+        "clientMsgId returns the first message and stores nothing new. With replyToId, a reply: the room also gets "
+        "thread_updated (the thread: GET /api/messages/:messageId/replies).",
         "{ok: true, message: {message}}",
         ("room_not_found", "not_room_member", "message_not_found", "message_deleted", "rate_limited", *COMMON),
         "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
@@ -175,9 +174,8 @@ EVENTS: tuple[Event, ...] = (
         "thread_updated",
         "server → client",
         "{roomId, messageId, replyCount, lastReplyAt}",
-        "To the room's subscribed connections, after the receive_message of a reply: the message replied to now "
-        "has replyCount direct replies, the newest at lastReplyAt. Counts only grow (a deleted reply stays in its "
-        "thread as a tombstone): keep the highest seen.",
+        "To the room's subscribed connections, after a reply's receive_message: the message replied to has "
+        "replyCount direct replies, the newest at lastReplyAt. Counts only grow: keep the highest seen.",
     ),
     Event(
         "user_status",

@@ -11,20 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from messaging.models import Message
 from rooms.models import Room
-from tests.support import assert_error, client_for, make_messages, make_room, make_user
-
-MESSAGE_FIELDS = {
-    "id",
-    "roomId",
-    "senderId",
-    "content",
-    "createdAt",
-    "editedAt",
-    "deletedAt",
-    "reactions",
-    "replyToId",
-    "replyCount",
-}
+from tests.support import MESSAGE_FIELDS, assert_error, client_for, make_messages, make_room, make_user
 
 
 def history(client: APIClient, room: Room, **params: Any) -> Any:

@@ -3,7 +3,6 @@
 are each counted once."""
 
 import asyncio
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -11,18 +10,9 @@ import pytest
 from messaging import changes
 from messaging.models import Message
 from tests.support import ServerProcess, make_messages, make_room, make_user, token_for
-from tests.support.socketio_client import Peer, connected, http
+from tests.support.socketio_client import Peer, close, connected, http, run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(scenario())
-
-
-async def close(*peers: Peer) -> None:
-    for peer in peers:
-        await peer.disconnect()
 
 
 async def post(url: str, token: str, room_id: int, body: dict[str, Any]) -> tuple[int, Any]:
@@ -111,7 +101,7 @@ def test_refused_replies_are_answered_to_the_sender_alone_and_store_nothing(live
         b = await connected(live_server_url, token_for(bob))
         for peer in (a, b):
             await peer.call("join_room", {"roomId": room.id})
-        cases = [(foreign.id, "message_not_found"), (gone.id, "message_deleted")]
+        cases: list[tuple[Any, str]] = [(foreign.id, "message_not_found"), (gone.id, "message_deleted")]
         cases += [("seven", "validation_error"), (1.5, "validation_error"), (True, "validation_error")]
         for reply_to, code in cases:
             ack = await a.call("send_message", {"roomId": room.id, "content": "x", "replyToId": reply_to})

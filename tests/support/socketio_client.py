@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -75,6 +75,16 @@ class Peer:
     async def disconnect(self) -> None:
         if self.client.connected:
             await self.client.disconnect()
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a test's async scenario to its end."""
+    asyncio.run(scenario())
+
+
+async def close(*peers: Peer) -> None:
+    for peer in peers:
+        await peer.disconnect()
 
 
 async def connected(url: str, token: str, **options: Any) -> Peer:
