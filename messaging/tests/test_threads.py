@@ -1,9 +1,11 @@
 """Replies over REST and in the send batch: who may reply to what, the counts on the message replied to, and the
 thread's pages."""
 
+import io
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -219,3 +221,15 @@ def test_a_thread_page_costs_the_same_queries_however_long_the_thread() -> None:
             assert len(replies(client, parent.id).json()["messages"]) == expected
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_post_message_sends_a_reply_with_reply_to() -> None:
+    alice = make_user()
+    room = make_room(creator=alice)
+    [parent] = make_messages(room, alice, 1)
+    command = ["post_message", "--room", str(room.id), "--user", alice.email, "--reply-to"]
+    call_command(*command, str(parent.id), "from operations", stdout=io.StringIO())
+    parent.refresh_from_db()
+    assert parent.reply_count == 1
+    with pytest.raises(CommandError, match="message_not_found"):
+        call_command(*command, str(parent.id + 1_000_000), "nowhere", stdout=io.StringIO())
