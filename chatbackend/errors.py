@@ -184,6 +184,17 @@ class TooManyReactions(Conflict):
     default_message = "This message has as many different reactions as it may have."
 
 
+class TooManyInvites(Conflict):
+    code = "too_many_invites"
+    default_message = "This room has as many live invite links as it may have: revoke one first."
+
+
+class InviteExpired(ChatError):
+    code = "invite_expired"
+    status = 410
+    default_message = "This invite link has expired or been used up."
+
+
 class PayloadTooLarge(ChatError):
     code = "payload_too_large"
     status = 413
