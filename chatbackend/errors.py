@@ -122,6 +122,10 @@ class MessageNotFound(ChatError):
     default_message = "The message does not exist."
 
 
+class ReplyTargetNotFound(MessageNotFound):
+    default_message = "replyToId: this room has no message with this id."
+
+
 class UserNotFound(ChatError):
     code = "user_not_found"
     status = 404
@@ -164,6 +168,10 @@ class EmailTaken(Conflict):
 class MessageDeleted(Conflict):
     code = "message_deleted"
     default_message = "The message has been deleted."
+
+
+class ReplyTargetDeleted(MessageDeleted):
+    default_message = "replyToId: the message replied to has been deleted."
 
 
 class DirectRoom(Conflict):

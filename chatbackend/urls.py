@@ -82,6 +82,7 @@ urlpatterns = [
     *api(f"{ROOM}/read", messaging_api.RoomRead, "room-read"),
     *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
     *api("messages/<id:message_id>", messaging_api.MessageDetail, "message"),
+    *api("messages/<id:message_id>/replies", messaging_api.MessageReplies, "message-replies"),
     *api("messages/<id:message_id>/reactions", messaging_api.MessageReactions, "message-reactions"),
     *api("messages/<id:message_id>/reactions/<str:emoji>", messaging_api.MessageReaction, "message-reaction"),
     *api("dms", rooms_api.DirectRooms, "dms"),

@@ -23,15 +23,26 @@ class Message(models.Model):
     # {emoji: count}, rewritten from the Reaction rows under a row lock on every change, so that history pages
     # show counts without a query per page.
     reactions = models.JSONField(default=dict, blank=True)
+    # A reply names the message of its room that it answers (messaging/threads.py); that message counts its direct
+    # replies, tombstones included, as the thread lists them. SET_NULL: messages are tombstoned, never deleted one by
+    # one; a row goes only with its room or its sender's account, and then the replies of others stay, on their own.
+    # No index of its own: (reply_to, id) below serves the foreign key and the thread pages.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies", db_index=False
+    )
+    reply_count = models.IntegerField(default=0)
+    last_reply_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "messages"
         ordering = ["-id"]
         # History pages are keyset scans of one room by id, newest first (and oldest first for catch-up).
-        # (room, seq) finds the rows a batch just inserted on MySQL 8, where INSERT returns no ids.
+        # (room, seq) finds the rows a batch just inserted on MySQL 8, where INSERT returns no ids. A thread's
+        # pages are keyset scans of (reply_to, id), oldest first.
         indexes = [
             models.Index(fields=["room", "id"], name="messages_room_id_idx"),
             models.Index(fields=["room", "seq"], name="messages_room_seq_idx"),
+            models.Index(fields=["reply_to", "id"], name="messages_reply_to_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -30,6 +30,12 @@ class MessageOut(serializers.Serializer[Message]):
     reactions = serializers.DictField(
         child=serializers.IntegerField(), help_text="Emoji to the number of users who reacted with it."
     )
+    replyToId = serializers.IntegerField(
+        source="reply_to_id", allow_null=True, help_text="The message of the room this one replies to; null if none."
+    )
+    replyCount = serializers.IntegerField(
+        source="reply_count", help_text="Direct replies to this message, deleted ones included (see /replies)."
+    )
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -53,11 +59,19 @@ def message_json(message: Message) -> dict[str, Any]:
         "editedAt": _iso(message.edited_at),
         "deletedAt": _iso(message.deleted_at),
         "reactions": {emoji: int(count) for emoji, count in (message.reactions or {}).items()},
+        "replyToId": message.reply_to_id,
+        "replyCount": message.reply_count,
     }
 
 
+def thread_event(*, room_id: int, message_id: int, reply_count: int, last_reply_at: datetime) -> dict[str, Any]:
+    """`thread_updated`: a message's reply count and the time of its newest reply, after new replies."""
+    return {"roomId": room_id, "messageId": message_id, "replyCount": reply_count, "lastReplyAt": _iso(last_reply_at)}
+
+
 class MessageIn(serializers.Serializer[Any]):
-    """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
+    """A send: content (cleaned and length-checked by the service), an optional client id for retries, and the
+    message it replies to."""
 
     content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     clientMsgId = StrictCharField(
@@ -67,6 +81,13 @@ class MessageIn(serializers.Serializer[Any]):
         allow_null=True,
         default=None,
         help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
+    )
+    replyToId = StrictIdField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Reply to this message of the room (not a deleted one): 404 message_not_found if the room has no "
+        "such message, 409 message_deleted if it was deleted.",
     )
 
 

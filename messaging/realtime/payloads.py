@@ -35,10 +35,12 @@ class MarkRead:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendMessage:
-    """send_message: content is cleaned and length-checked by the service; clientMsgId makes retries safe."""
+    """send_message: content is cleaned and length-checked by the service; clientMsgId makes retries safe; replyToId
+    makes it a reply (the service checks the message replied to)."""
 
     content: str = text_field(max_length=RAW_TEXT_MAX_LENGTH)
     clientMsgId: str | None = text_field(max_length=RAW_WORD_MAX_LENGTH, default=None)
+    replyToId: int | None = id_field(default=None)
     roomId: int = id_field()
 
 

@@ -132,13 +132,15 @@ EVENTS: tuple[Event, ...] = (
         "client → server",
         SendMessage,
         "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
-        "clientMsgId returns the first message and stores nothing new.",
+        "clientMsgId returns the first message and stores nothing new. With replyToId, a reply: the room also gets "
+        "thread_updated (the thread: GET /api/messages/:messageId/replies).",
         "{ok: true, message: {message}}",
-        ("room_not_found", "not_room_member", "rate_limited", *COMMON),
+        ("room_not_found", "not_room_member", "message_not_found", "message_deleted", "rate_limited", *COMMON),
         "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
         notes={
             "content": "1 to {MESSAGE_MAX_LENGTH} characters after trimming",
             "clientMsgId": "at most {CLIENT_MSG_ID_MAX_LENGTH} characters",
+            "replyToId": "a message of this room, not deleted: else message_not_found or message_deleted",
         },
     ),
     Event(
@@ -167,6 +169,12 @@ EVENTS: tuple[Event, ...] = (
         "server → client",
         "{message}",
         "A stored message, to every connection subscribed to its room, the sender's included (REST sends too).",
+    ),
+    Event(
+        "thread_updated",
+        "server → client",
+        "{roomId, messageId, replyCount, lastReplyAt}",
+        "To the room's subscribed connections, after a reply's receive_message. Counts only grow: keep the highest.",
     ),
     Event(
         "user_status",

@@ -35,6 +35,13 @@ INPUTS: list[Any] = [
     {"roomId": 1, "after": None, "leave": "yes"},
     {"roomId": 1, "leave": True, "isTyping": False, "messageId": 7},
     {"roomId": "01", "isTyping": 1, "messageId": "x"},
+    {"roomId": 1, "content": "a reply", "replyToId": 7},
+    {"roomId": 1, "content": "x", "replyToId": "12"},
+    {"roomId": 1, "content": "x", "replyToId": None},
+    {"roomId": 1, "content": "x", "replyToId": "seven"},
+    {"roomId": 1, "content": "x", "replyToId": 1.5},
+    {"roomId": 1, "content": "x", "replyToId": True},
+    {"roomId": 1, "content": "x", "replyToId": 0},
     [1, 2],
     "room",
     None,
@@ -63,7 +70,12 @@ def test_payload_definitions_expose_their_wire_fields_and_json_types() -> None:
         item.name: (item.metadata["json"], item.default is dataclasses.MISSING)
         for item in dataclasses.fields(payloads.SendMessage)
     }
-    assert fields == {"content": ("string", True), "clientMsgId": ("string", False), "roomId": ("integer", True)}
+    assert fields == {
+        "content": ("string", True),
+        "clientMsgId": ("string", False),
+        "replyToId": ("integer", False),
+        "roomId": ("integer", True),
+    }
 
 
 def test_the_packet_codec_reads_what_orjson_refuses_and_writes_what_it_cannot() -> None:

@@ -131,6 +131,24 @@ test("a reaction shows its count in both browsers", async () => {
   await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-chat.png` });
 });
 
+test("a reply shows in both browsers, and its count opens the thread, which follows live", async () => {
+  const parent = (page) => message(page, "Thanks Bob, edited");
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await bob.locator("#replying", { hasText: "Replying to Ann" }).waitFor();
+  await send(bob, "a reply in a thread");
+  await message(ann, "a reply in a thread").locator(".reply-to").waitFor();
+  assert.equal(await bob.locator("#replying").isHidden(), true, "a sent reply ends replying");
+  await parent(ann).locator('button.replies[data-count="1"]').click();
+  await ann.locator("#thread-replies li", { hasText: "a reply in a thread" }).waitFor();
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await send(bob, "and another");
+  await ann.locator("#thread-replies li", { hasText: "and another" }).waitFor();
+  await parent(ann).locator('button.replies[data-count="2"]').waitFor();
+  await parent(bob).locator('button.replies[data-count="2"]').waitFor();
+  await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-thread.png` });
+  await ann.click("#close-thread");
+});
+
 test("a deleted message becomes a tombstone in both browsers", async () => {
   await send(ann, "oops, wrong room");
   await message(bob, "oops, wrong room").waitFor();

@@ -21,6 +21,19 @@ from messaging.services import import_messages
 from rooms.models import Room, RoomMember
 
 TEST_PASSWORD = "correct-horse-battery-staple"
+# The keys of a message in every answer and event (messaging.serializers.message_json).
+MESSAGE_FIELDS = {
+    "id",
+    "roomId",
+    "senderId",
+    "content",
+    "createdAt",
+    "editedAt",
+    "deletedAt",
+    "reactions",
+    "replyToId",
+    "replyCount",
+}
 _sequence = itertools.count(1)
 BASE_DIR = Path(__file__).resolve().parents[2]
 
