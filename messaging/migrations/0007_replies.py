@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0005_client_msg_id_exact'),
+        ('messaging', '0006_search'),
     ]
 
     operations = [
