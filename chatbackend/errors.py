@@ -122,6 +122,12 @@ class MessageNotFound(ChatError):
     default_message = "The message does not exist."
 
 
+class AttachmentNotFound(ChatError):
+    code = "attachment_not_found"
+    status = 404
+    default_message = "No such upload (or not one you may use or read)."
+
+
 class UserNotFound(ChatError):
     code = "user_not_found"
     status = 404
@@ -174,6 +180,11 @@ class DirectRoom(Conflict):
 class TooManyReactions(Conflict):
     code = "too_many_reactions"
     default_message = "This message has as many different reactions as it may have."
+
+
+class AttachmentInUse(Conflict):
+    code = "attachment_in_use"
+    default_message = "This upload is attached to a message already: upload the file again to send it again."
 
 
 class PayloadTooLarge(ChatError):

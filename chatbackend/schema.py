@@ -40,9 +40,9 @@ STATUS_MEANINGS = {
     "403": "The caller may not do this here: not_room_member, invite_code_required, invalid_invite_code, "
     "insufficient_role, banned, not_message_sender or forbidden.",
     "404": "Unknown id: room_not_found, message_not_found, user_not_found, member_not_found, invalid_invite_code "
-    "(no room has the code) or not_found.",
-    "409": "Conflicts with the current state: email_taken, message_deleted or direct_room.",
-    "413": "payload_too_large: the body is over MAX_BODY_BYTES.",
+    "(no room has the code), attachment_not_found or not_found.",
+    "409": "Conflicts with the current state: email_taken, message_deleted, direct_room or attachment_in_use.",
+    "413": "payload_too_large: the body is over MAX_BODY_BYTES (an upload: over UPLOAD_MAX_BYTES).",
     "415": "unsupported_media_type: send JSON with Content-Type: application/json.",
     "429": "rate_limited: wait retryAfterMs (also in details and the Retry-After header, in seconds).",
     "503": "unavailable: the database (or Redis) cannot be reached right now; retry later.",

@@ -41,13 +41,15 @@ class RoomMessages(APIView):
         )
         return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
-    @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 429)})
+    @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 409, 429)})
     def post(self, request: Request, room_id: int) -> Response:
         """Send a message.
 
         Stores a message from a member (content 1 to 4,000 characters after trimming), then delivers it to the
         room's connections as `receive_message`. A retry with the same `clientMsgId` stores and delivers nothing
-        new and answers 200 with the first message. At most MESSAGE_RATE_LIMIT sends per MESSAGE_RATE_WINDOW_MS
+        new and answers 200 with the first message. `attachmentIds` attaches your uploads (POST /api/uploads), each
+        to one message only (404 `attachment_not_found` for ids that are not your uploads, 409 `attachment_in_use`
+        once attached); content may then be empty. At most MESSAGE_RATE_LIMIT sends per MESSAGE_RATE_WINDOW_MS
         per user and room (shared with socket sends): beyond, 429 `rate_limited` with `retryAfterMs`.
         """
         payload = parse(MessageIn, request.data)
@@ -56,6 +58,7 @@ class RoomMessages(APIView):
             room_id=room_id,
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
+            attachment_ids=payload["attachmentIds"],
         )
         return Response(message_json(message), status=201 if created else 200)
 

@@ -7,13 +7,36 @@ from django.conf import settings
 from rest_framework import serializers
 
 from chatbackend.validation import (
+    RAW_IDS_MAX_ITEMS,
     RAW_TEXT_MAX_LENGTH,
     RAW_WORD_MAX_LENGTH,
     StrictBooleanField,
     StrictCharField,
     StrictIdField,
+    StrictIdListField,
 )
-from messaging.models import Message
+from messaging.models import Attachment, Message
+
+
+class AttachmentOut(serializers.Serializer[Attachment]):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The uploaded file's name, cleaned (no directories or control characters).")
+    size = serializers.IntegerField(help_text="Bytes.")
+    contentType = serializers.CharField(help_text="Sniffed from the bytes at upload, not the client's claim.")
+    url = serializers.CharField(
+        help_text="Where to GET the bytes, with your bearer token: the uploader, or anyone who may read the room."
+    )
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """AttachmentOut's output; `url` is the authenticated download view (messaging/uploads_api.py)."""
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "contentType": attachment.content_type,
+        "url": f"/api/uploads/{attachment.id}",
+    }
 
 
 class MessageOut(serializers.Serializer[Message]):
@@ -30,6 +53,7 @@ class MessageOut(serializers.Serializer[Message]):
     reactions = serializers.DictField(
         child=serializers.IntegerField(), help_text="Emoji to the number of users who reacted with it."
     )
+    attachments = AttachmentOut(many=True, source="attachment_list", help_text="Files sent with it; [] once deleted.")
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -53,6 +77,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "editedAt": _iso(message.edited_at),
         "deletedAt": _iso(message.deleted_at),
         "reactions": {emoji: int(count) for emoji, count in (message.reactions or {}).items()},
+        "attachments": [attachment_json(attachment) for attachment in message.attachment_list],
     }
 
 
@@ -67,6 +92,15 @@ class MessageIn(serializers.Serializer[Any]):
         allow_null=True,
         default=None,
         help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
+    )
+
+
+    attachmentIds = StrictIdListField(
+        max_items=RAW_IDS_MAX_ITEMS,
+        required=False,
+        default=tuple,
+        help_text="Your uploads (POST /api/uploads) to attach, each once, at most MESSAGE_MAX_ATTACHMENTS; with"
+        " some, content may be empty.",
     )
 
 

@@ -28,7 +28,7 @@ from rooms.serializers import member_event
 @dataclass(frozen=True)
 class PayloadField:
     name: str
-    type: str  # JSON: int, string, boolean
+    type: str  # JSON: int, string, boolean, int[]
     required: bool
 
 
@@ -38,7 +38,7 @@ def payload_fields(definition: Any) -> list[PayloadField]:
     The one place that reads payload definitions (the dataclasses of messaging/realtime/payloads.py, whose fields
     say their JSON type through chatbackend.payloads): another kind of definition needs only this function to change.
     """
-    json_types = {"integer": "int", "string": "string", "boolean": "boolean"}
+    json_types = {"integer": "int", "string": "string", "boolean": "boolean", "integers": "int[]"}
     fields = [
         PayloadField(item.name, json_types[item.metadata["json"]], item.default is dataclasses.MISSING)
         for item in dataclasses.fields(definition)
@@ -132,13 +132,16 @@ EVENTS: tuple[Event, ...] = (
         "client → server",
         SendMessage,
         "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
-        "clientMsgId returns the first message and stores nothing new.",
+        "clientMsgId returns the first message and stores nothing new. attachmentIds attaches uploads of the "
+        "caller (POST /api/uploads) not attached yet, each to one message only; the message then carries them in "
+        "`attachments`, each with a `url` that its room's readers GET with their bearer token.",
         "{ok: true, message: {message}}",
-        ("room_not_found", "not_room_member", "rate_limited", *COMMON),
+        ("room_not_found", "not_room_member", "attachment_not_found", "attachment_in_use", "rate_limited", *COMMON),
         "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
         notes={
-            "content": "1 to {MESSAGE_MAX_LENGTH} characters after trimming",
+            "content": "1 to {MESSAGE_MAX_LENGTH} characters after trimming; may be empty with attachmentIds",
             "clientMsgId": "at most {CLIENT_MSG_ID_MAX_LENGTH} characters",
+            "attachmentIds": "at most {MESSAGE_MAX_ATTACHMENTS} distinct ids of your uploads",
         },
     ),
     Event(

@@ -13,7 +13,7 @@ from messaging.models import Message
 from rooms.models import Room
 from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
-MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"}
+MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions", "attachments"}
 
 
 def history(client: APIClient, room: Room, **params: Any) -> Any:
@@ -71,6 +71,7 @@ def test_history_is_newest_first_with_message_fields() -> None:
         "editedAt": None,
         "deletedAt": None,
         "reactions": {},
+        "attachments": [],
     }
     for message in body["messages"]:
         assert isinstance(message["id"], int) and isinstance(message["roomId"], int)

@@ -215,6 +215,7 @@ def test_send_message_is_stored_acked_and_delivered_to_everyone_in_the_room(live
             "editedAt",
             "deletedAt",
             "reactions",
+            "attachments",
         }
         assert message["content"] == "hello 👋" and message["roomId"] == room.id and message["senderId"] == sender.id
         assert message["createdAt"].endswith("Z")
