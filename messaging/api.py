@@ -41,7 +41,9 @@ class RoomMessages(APIView):
         )
         return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
-    @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 409, 429)})
+    @extend_schema(
+        request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 409, 429)}
+    )
     def post(self, request: Request, room_id: int) -> Response:
         """Send a message.
 

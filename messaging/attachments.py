@@ -157,10 +157,11 @@ def prefetch(messages: Iterable[Message]) -> None:
     with_files = {message.id: message for message in messages if message.attachment_count}
     if not with_files:
         return
-    for message in with_files.values():
-        message._attachments = []  # type: ignore[attr-defined]
+    loaded: dict[int | None, list[Attachment]] = {message_id: [] for message_id in with_files}
     for attachment in Attachment.objects.filter(message_id__in=with_files):
-        with_files[attachment.message_id]._attachments.append(attachment)  # type: ignore[attr-defined]
+        loaded[attachment.message_id].append(attachment)
+    for message_id, message in with_files.items():
+        message._attachments = loaded[message_id]  # type: ignore[attr-defined]
 
 
 def readable(*, user: User, attachment_id: int) -> tuple[Attachment, IO[bytes]]:

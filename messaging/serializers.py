@@ -94,7 +94,6 @@ class MessageIn(serializers.Serializer[Any]):
         help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
     )
 
-
     attachmentIds = StrictIdListField(
         max_items=RAW_IDS_MAX_ITEMS,
         required=False,

@@ -31,6 +31,7 @@ from messaging.serializers import message_json
 from rooms.access import members_among
 from rooms.selectors import check_room_id, private_room_ids
 
+
 @dataclass(frozen=True)
 class SendDraft:
     """A send that passed the checks needing no database, waiting to be stored."""
@@ -233,8 +234,8 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
         # One multi-row INSERT: its rows get ascending ids in this order, so ids rise with positions in a room.
         _insert(messages)
         for index, message in zip(to_store, messages, strict=True):
-            if isinstance(claimed := claims.get(index), list):
-                attachments.claim(message, claimed)
+            if isinstance(rows := claims.get(index), list):
+                attachments.claim(message, rows)
         newest: dict[int, tuple[int, int]] = {}
         read_to: dict[tuple[int, int], tuple[int, int]] = {}
         for message in messages:

@@ -13,7 +13,17 @@ from messaging.models import Message
 from rooms.models import Room
 from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
-MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions", "attachments"}
+MESSAGE_FIELDS = {
+    "id",
+    "roomId",
+    "senderId",
+    "content",
+    "createdAt",
+    "editedAt",
+    "deletedAt",
+    "reactions",
+    "attachments",
+}
 
 
 def history(client: APIClient, room: Room, **params: Any) -> Any:

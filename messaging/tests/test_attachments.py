@@ -29,7 +29,7 @@ def upload(user: User | None, content: bytes, *, name: str = "a.png", content_ty
     return client_for(user).post("/api/uploads", {"file": file}, format="multipart")
 
 
-def send(user: User, room_id: int, content: str, ids: list[int]) -> Any:
+def send(user: User, room_id: int, content: str, ids: list[Any]) -> Any:
     body = {"content": content, "attachmentIds": ids}
     return client_for(user).post(f"/api/rooms/{room_id}/messages", body, format="json")
 
