@@ -151,7 +151,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_000_000)
 # which nothing serves directly: the API serves each one after checking the reader may read its room. Any other
 # storage by configuration, e.g. S3-compatible with django-storages (README, "Attachments"):
 # STORAGE_BACKEND=storages.backends.s3.S3Storage and its options as JSON in STORAGE_OPTIONS.
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_ROOT = BASE_DIR / env.str("MEDIA_ROOT", default="media")  # relative to the checkout, or absolute
 STORAGES = {
     "default": {
         "BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),

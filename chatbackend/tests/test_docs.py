@@ -68,6 +68,7 @@ def test_client_payloads_are_read_from_the_definitions_the_handlers_parse() -> N
         ("roomId", "int", True),
         ("content", "string", True),
         ("clientMsgId", "string", False),
+        ("attachmentIds", "int[]", False),
     ]
     assert fields["typing"] == [("roomId", "int", True), ("isTyping", "boolean", True)]
 
