@@ -27,6 +27,9 @@ class AttachmentOut(serializers.Serializer[Attachment]):
         help_text="Where to GET the bytes, with your bearer token: the uploader, or anyone who may read the room."
     )
 
+    def to_representation(self, instance: Attachment) -> dict[str, Any]:
+        return attachment_json(instance)
+
 
 def attachment_json(attachment: Attachment) -> dict[str, Any]:
     """AttachmentOut's output; `url` is the authenticated download view (messaging/uploads_api.py)."""

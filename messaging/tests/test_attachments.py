@@ -114,6 +114,8 @@ def test_a_send_claims_its_uploads_once_and_the_rooms_readers_download_them() ->
     assert_error(download(outsider, first["url"]), 404, "attachment_not_found")
     history = client_for(member).get(f"/api/rooms/{room.id}/messages").json()["messages"]
     assert history[0]["attachments"] == [first, second]
+    rooms = client_for(member).get("/api/rooms").json()
+    assert [entry["lastMessage"] for entry in rooms if entry["id"] == room.id] == [message]  # MessageOut too
     assert_error(send(sender, room.id, "again", [first["id"]]), 409, "attachment_in_use")
     assert_error(send(member, room.id, "mine now", [second["id"]]), 404, "attachment_not_found")
 
