@@ -129,6 +129,20 @@ class StrictIdFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "integer", "minimum": 0 if self.target.allow_zero else 1, "maximum": MAX_ID}
 
 
+class StrictIdListFieldSchema(OpenApiSerializerFieldExtension):
+    """A StrictIdListField with the rule its service enforces: at most `cleaned_max_items` distinct ids."""
+
+    target_class = "chatbackend.validation.StrictIdListField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "maxItems": self.target.cleaned_max_items,
+            "uniqueItems": True,
+        }
+
+
 # Query parameters of the paginated lists (history, members), with the rules of their selectors.
 def cursor_parameter(pattern: str) -> OpenApiParameter:
     schema = {"type": "string", "pattern": pattern}

@@ -191,8 +191,9 @@ class StrictIdField(serializers.Field):
         return int(value)
 
 
-class StrictIdListField(serializers.ListField):
-    """A JSON array of positive integer ids (StrictIdField each), at most `max_items`: a tuple."""
+class StrictIdListField(serializers.Field):
+    """A JSON array of at most `max_items` positive integer ids, as a tuple. `cleaned_max_items` says the limit the
+    service enforces, with no repeats (the OpenAPI schema shows it; the service applies it)."""
 
     default_error_messages = {
         "not_a_list": "Must be a list of ids.",
@@ -200,11 +201,12 @@ class StrictIdListField(serializers.ListField):
         "invalid": "Must be a positive integer id.",
     }
 
-    def __init__(self, *, max_items: int, **kwargs: Any) -> None:
+    def __init__(self, *, max_items: int, cleaned_max_items: int, **kwargs: Any) -> None:
         self.max_items = max_items
-        super().__init__(child=StrictIdField(), max_length=max_items, **kwargs)
+        self.cleaned_max_items = cleaned_max_items
+        super().__init__(**kwargs)
 
-    def to_internal_value(self, data: Any) -> tuple[int, ...]:  # type: ignore[override]
+    def to_internal_value(self, data: Any) -> tuple[int, ...]:
         if not isinstance(data, list):
             self.fail("not_a_list")
         if len(data) > self.max_items:
@@ -216,6 +218,9 @@ class StrictIdListField(serializers.ListField):
                 self.fail("invalid")
             checked.append(int(value))
         return tuple(checked)
+
+    def to_representation(self, value: Any) -> list[int]:
+        return [int(item) for item in value]
 
 
 def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

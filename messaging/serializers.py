@@ -99,6 +99,7 @@ class MessageIn(serializers.Serializer[Any]):
 
     attachmentIds = StrictIdListField(
         max_items=RAW_IDS_MAX_ITEMS,
+        cleaned_max_items=settings.CHAT["MESSAGE_MAX_ATTACHMENTS"],
         required=False,
         default=tuple,
         help_text="Your uploads (POST /api/uploads) to attach, each once, at most MESSAGE_MAX_ATTACHMENTS; with"

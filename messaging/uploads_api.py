@@ -5,6 +5,7 @@ from typing import Any
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,13 +17,11 @@ from chatbackend.throttling import ChatRateThrottle
 from messaging import attachments
 from messaging.serializers import AttachmentOut, attachment_json
 
-UPLOAD_REQUEST = {
-    "multipart/form-data": {
-        "type": "object",
-        "properties": {"file": {"type": "string", "format": "binary", "description": "The file's bytes."}},
-        "required": ["file"],
-    }
-}
+
+class UploadIn(serializers.Serializer[Any]):
+    """A multipart body with one file (the schema of the upload; the service checks it)."""
+
+    file = serializers.FileField(help_text="The file's bytes, with its name.")
 
 
 class UploadThrottle(ChatRateThrottle):
@@ -41,7 +40,7 @@ class Uploads(APIView):
 
     @extend_schema(
         operation_id="uploads_create",
-        request=UPLOAD_REQUEST,
+        request={"multipart/form-data": UploadIn},
         responses={201: AttachmentOut, **errors(400, 401, 413, 415, 429)},
     )
     def post(self, request: Request) -> Response:
@@ -61,7 +60,7 @@ class UploadDetail(APIView):
     @extend_schema(
         operation_id="uploads_download",
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes."),
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes, as its contentType."),
             **errors(401, 404),
         },
     )
