@@ -1,6 +1,8 @@
 """Attachments over REST: uploads (sniffed, capped, named safely), sends that claim them once, downloads only for
 the room's readers, and files deleted with their message."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.errors import AttachmentInUse
+from chatbackend.errors import AttachmentInUse, ChatError
 from messaging import attachments, services
-from messaging.models import Attachment
+from messaging.models import Attachment, Message
 from tests.support import assert_error, client_for, make_messages, make_room, make_user
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +189,29 @@ def test_purge_uploads_deletes_old_unattached_uploads_only(django_capture_on_com
 
     assert set(Attachment.objects.filter(uploader=sender).values_list("id", flat=True)) == {fresh, sent}
     assert not default_storage.exists(old_file)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_of_one_upload_attach_it_once() -> None:
+    sender = make_user()
+    room = make_room(creator=sender)
+    upload_id = upload(sender, PNG).json()["id"]
+    barrier = threading.Barrier(4)
+
+    def race(index: int) -> str:
+        barrier.wait()
+        try:
+            services.send_message(sender=sender, room_id=room.id, content=f"try {index}", attachment_ids=[upload_id])
+            return "sent"
+        except ChatError as error:
+            return error.code
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(race, range(4)))
+
+    assert outcomes == ["attachment_in_use"] * 3 + ["sent"]
+    attached = Attachment.objects.get(id=upload_id)
+    assert attached.message_id is not None
+    assert Message.objects.filter(room=room, attachment_count=1).count() == 1
