@@ -187,6 +187,17 @@ class AttachmentInUse(Conflict):
     default_message = "This upload is attached to a message already: upload the file again to send it again."
 
 
+class TooManyInvites(Conflict):
+    code = "too_many_invites"
+    default_message = "This room has as many live invite links as it may have: revoke one first."
+
+
+class InviteExpired(ChatError):
+    code = "invite_expired"
+    status = 410
+    default_message = "This invite link has expired or been used up."
+
+
 class PayloadTooLarge(ChatError):
     code = "payload_too_large"
     status = 413

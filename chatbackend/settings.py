@@ -244,6 +244,10 @@ CHAT = {
     "REACTION_MAX_LENGTH": 32,
     "CLIENT_MSG_ID_MAX_LENGTH": 64,
     "INVITE_CODE_MAX_LENGTH": 32,
+    # Invite links: live ones (neither expired nor used up) per room, and the bounds of their limits.
+    "INVITES_PER_ROOM_MAX": env.int("INVITES_PER_ROOM_MAX", default=100),
+    "INVITE_MAX_USES": 10_000,
+    "INVITE_MAX_SECONDS": 30 * 24 * 3600,
     # Page sizes of history and member lists.
     "HISTORY_DEFAULT_LIMIT": 50,
     "HISTORY_MAX_LIMIT": 100,

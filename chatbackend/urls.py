@@ -21,6 +21,7 @@ from messaging import api as messaging_api
 from messaging import uploads_api
 from messaging.realtime.reference import socketio_reference
 from rooms import api as rooms_api
+from rooms import invites_api
 
 
 class IdConverter:
@@ -67,11 +68,13 @@ urlpatterns = [
     *api("users/me", accounts_api.Me, "me"),
     *api("users/<id:user_id>", accounts_api.UserProfile, "user-profile"),
     *api("rooms", rooms_api.Rooms, "rooms"),
-    *api("rooms/join", rooms_api.JoinRoomByCode, "room-join-by-code"),
+    *api("rooms/join", invites_api.JoinRoomByCode, "room-join-by-code"),
     *api(ROOM, rooms_api.RoomDetail, "room"),
     *api(f"{ROOM}/join", rooms_api.JoinRoom, "room-join"),
     *api(f"{ROOM}/leave", rooms_api.LeaveRoom, "room-leave"),
     *api(f"{ROOM}/invite-code", rooms_api.RoomInviteCode, "room-invite-code"),
+    *api(f"{ROOM}/invites", invites_api.RoomInvites, "room-invites"),
+    *api(f"{ROOM}/invites/<str:code>", invites_api.RoomInviteDetail, "room-invite"),
     *api(f"{ROOM}/members", rooms_api.RoomMembers, "room-members"),
     *api(f"{ROOM}/members/<id:user_id>", rooms_api.RoomMemberDetail, "room-member"),
     *api(f"{ROOM}/bans", rooms_api.RoomBans, "room-bans"),

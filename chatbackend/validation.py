@@ -223,6 +223,15 @@ class StrictIdListField(serializers.Field):
         return [int(item) for item in value]
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer within `min_value`..`max_value`: not 1.5, "1" or true (DRF's IntegerField coerces them)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
 def parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     """Validate `data` with a serializer and return its clean values, or raise ValidationFailed."""
     if not isinstance(data, dict):

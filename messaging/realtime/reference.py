@@ -108,10 +108,10 @@ EVENTS: tuple[Event, ...] = (
         "client → server",
         JoinRoom,
         "Subscribe this connection to a room. A public room makes the caller a member; a private room needs prior "
-        "membership (join it by invite code over REST first). With `after` (the last message id the client has), "
-        "the ack also brings what was missed: up to {HISTORY_MAX_LIMIT} messages oldest first, and a `nextCursor` for "
-        "GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing falls between; dedupe by "
-        "id).",
+        "membership (join it by invite code or invite link over REST first). With `after` (the last message id the "
+        "client has), the ack also brings what was missed: up to {HISTORY_MAX_LIMIT} messages oldest first, and a "
+        "`nextCursor` for GET /api/rooms/:roomId/messages when there are more (subscribed first, so nothing falls "
+        "between; dedupe by id).",
         "{ok: true, room, messages?: [{message}], nextCursor?}",
         ("room_not_found", "not_room_member", "banned", "invalid_token", *COMMON),
         "socket.emit('join_room', {roomId: 1}, (ack) => console.log(ack.room))",
@@ -188,7 +188,8 @@ EVENTS: tuple[Event, ...] = (
         "member_joined",
         "server → client",
         "{member}",
-        "To the room's subscribed connections: a user became a member.",
+        "To the room's subscribed connections: a user became a member (by a REST join by id, invite code or invite "
+        "link, or by a socket join_room of a public room).",
     ),
     Event(
         "member_left",

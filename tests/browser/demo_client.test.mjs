@@ -217,6 +217,17 @@ test("leaving a room takes it off the list and the member off the others' list",
   await member(ann, BOB_ID).waitFor({ state: "detached" });
 });
 
+test("an owner creates an invite link that brings the member back", async () => {
+  await ann.getByRole("button", { name: "Invite link" }).click();
+  const code = await ann.textContent("#room-info .invite-link");
+  assert.match(code, /^[A-Za-z0-9_-]{22}$/);
+  await bob.fill("#join-room-form input[name=ref]", code);
+  await bob.click("#join-room-form button");
+  await roomEntry(bob, "ann-and-bob").and(bob.locator(".active")).waitFor();
+  await member(ann, BOB_ID).waitFor();
+  assert.equal(await bob.getByRole("button", { name: "Invite link" }).count(), 0, "members create no links");
+});
+
 test("closing the other browser shows its user offline", async () => {
   await ann.click(`#rooms li[data-room-id="${ROOM_ID}"]`);
   await ann.locator(`#members li[data-user-id="${BOB_ID}"][data-online="true"]`).waitFor();

@@ -75,6 +75,13 @@ def client_for(user: User | None = None) -> APIClient:
     return client
 
 
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a `manage.py` command in its own process, as an operator would, with this environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

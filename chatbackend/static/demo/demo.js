@@ -230,7 +230,24 @@ function renderRoomHeader() {
   } else {
     info.replaceChildren(element("small", { text: `public · id ${room.id}` }));
   }
+  if (!room.isDirect && MODERATORS.includes(room.role)) info.append(button("Invite link", createInviteLink));
   $("#leave-room").hidden = room.isDirect;
+}
+
+// Owners and admins hand out invite links: a code of its own, here for 10 joins within 7 days.
+async function createInviteLink() {
+  try {
+    const body = { maxUses: 10, expiresInSeconds: 7 * 24 * 3600 };
+    const link = await api("POST", `/rooms/${state.roomId}/invites`, body);
+    const shown = element("span", { className: "invite-link-box" });
+    shown.title = `up to ${link.maxUses} joins until ${new Date(link.expiresAt).toLocaleString()}`;
+    const code = element("code", { className: "invite-link", text: link.code, dataset: { testid: "invite-link" } });
+    shown.append(element("small", { text: "link " }), code, button("Copy", () => navigator.clipboard?.writeText(link.code)));
+    $("#room-info .invite-link-box")?.remove();
+    $("#room-info").append(shown);
+  } catch (error) {
+    toast(error);
+  }
 }
 
 async function loadMembers(roomId) {
