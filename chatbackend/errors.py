@@ -126,6 +126,12 @@ class ReplyTargetNotFound(MessageNotFound):
     default_message = "replyToId: this room has no message with this id."
 
 
+class AttachmentNotFound(ChatError):
+    code = "attachment_not_found"
+    status = 404
+    default_message = "No such upload (or not one you may use or read)."
+
+
 class UserNotFound(ChatError):
     code = "user_not_found"
     status = 404
@@ -182,6 +188,11 @@ class DirectRoom(Conflict):
 class TooManyReactions(Conflict):
     code = "too_many_reactions"
     default_message = "This message has as many different reactions as it may have."
+
+
+class AttachmentInUse(Conflict):
+    code = "attachment_in_use"
+    default_message = "This upload is attached to a message already: upload the file again to send it again."
 
 
 class TooManyInvites(Conflict):

@@ -52,9 +52,11 @@ class RoomMessages(APIView):
         room's connections as `receive_message`. A retry with the same `clientMsgId` stores and delivers nothing
         new and answers 200 with the first message. With `replyToId` it is a reply to that message of the room:
         the room also gets `thread_updated` with the message's new `replyCount` (404 `message_not_found` if the
-        room has no such message, 409 `message_deleted` if it was deleted). At most MESSAGE_RATE_LIMIT sends per
-        MESSAGE_RATE_WINDOW_MS per user and room (shared with socket sends): beyond, 429 `rate_limited` with
-        `retryAfterMs`.
+        room has no such message, 409 `message_deleted` if it was deleted). `attachmentIds` attaches your uploads
+        (POST /api/uploads), each to one message only (404 `attachment_not_found` for ids that are not your
+        uploads, 409 `attachment_in_use` once attached); content may then be empty. At most MESSAGE_RATE_LIMIT
+        sends per MESSAGE_RATE_WINDOW_MS per user and room (shared with socket sends): beyond, 429 `rate_limited`
+        with `retryAfterMs`.
         """
         payload = parse(MessageIn, request.data)
         message, created = services.send_message(
@@ -63,6 +65,7 @@ class RoomMessages(APIView):
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
             reply_to_id=payload["replyToId"],
+            attachment_ids=payload["attachmentIds"],
         )
         return Response(message_json(message), status=201 if created else 200)
 

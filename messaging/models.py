@@ -32,6 +32,9 @@ class Message(models.Model):
     )
     reply_count = models.IntegerField(default=0)
     last_reply_at = models.DateTimeField(null=True, blank=True)
+    # How many Attachment rows point here (0 for text-only messages): history and sends look attachments up only
+    # for messages that have some, so a page of text costs no extra query.
+    attachment_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         db_table = "messages"
@@ -53,6 +56,17 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.id} in {self.room_id} by {self.sender_id}"
 
+    @property
+    def attachment_list(self) -> list["Attachment"]:
+        """Its attachments: none without a query when it has none, those loaded with it (a send, a history page:
+        messaging.attachments.prefetch), else one query."""
+        if not self.attachment_count:
+            return []
+        loaded = getattr(self, "_attachments", None)
+        if loaded is None:
+            loaded = self._attachments = list(Attachment.objects.filter(message_id=self.id))
+        return list(loaded)
+
 
 class Reaction(models.Model):
     """One user's emoji on one message."""
@@ -73,3 +87,30 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class Attachment(models.Model):
+    """An uploaded file: its uploader's until a message claims it (once), then readable by whoever reads the room.
+
+    `file` is a name in the default storage (STORAGES["default"]): random, never served by a public path; the
+    bytes are served by messaging/uploads_api.py after an access check. `content_type` was sniffed from the
+    bytes at upload, never taken from the client.
+    """
+
+    uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachment_rows"
+    )
+    file = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=127)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "message_attachments"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["message_id", "created_at"], name="attachments_msg_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size} bytes) by {self.uploader_id}"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from accounts.models import User
 from chatbackend.errors import MessageNotFound, ValidationFailed
 from chatbackend.validation import id_from_text, is_id
+from messaging.attachments import prefetch
 from messaging.models import Message
 from rooms.access import require_readable
 from rooms.selectors import get_room
@@ -68,6 +69,7 @@ def history_page(
     page = list(messages[: limit + 1])
     has_more = len(page) > limit
     page = page[:limit]
+    prefetch(page)  # one query for the page's attachments, none for a page of text
     return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id, direction) if has_more else None)
 
 

@@ -7,13 +7,39 @@ from django.conf import settings
 from rest_framework import serializers
 
 from chatbackend.validation import (
+    RAW_IDS_MAX_ITEMS,
     RAW_TEXT_MAX_LENGTH,
     RAW_WORD_MAX_LENGTH,
     StrictBooleanField,
     StrictCharField,
     StrictIdField,
+    StrictIdListField,
 )
-from messaging.models import Message
+from messaging.models import Attachment, Message
+
+
+class AttachmentOut(serializers.Serializer[Attachment]):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The uploaded file's name, cleaned (no directories or control characters).")
+    size = serializers.IntegerField(help_text="Bytes.")
+    contentType = serializers.CharField(help_text="Sniffed from the bytes at upload, not the client's claim.")
+    url = serializers.CharField(
+        help_text="Where to GET the bytes, with your bearer token: the uploader, or anyone who may read the room."
+    )
+
+    def to_representation(self, instance: Attachment) -> dict[str, Any]:
+        return attachment_json(instance)
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """AttachmentOut's output; `url` is the authenticated download view (messaging/uploads_api.py)."""
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "contentType": attachment.content_type,
+        "url": f"/api/uploads/{attachment.id}",
+    }
 
 
 class MessageOut(serializers.Serializer[Message]):
@@ -36,6 +62,7 @@ class MessageOut(serializers.Serializer[Message]):
     replyCount = serializers.IntegerField(
         source="reply_count", help_text="Direct replies to this message, deleted ones included (see /replies)."
     )
+    attachments = AttachmentOut(many=True, source="attachment_list", help_text="Files sent with it; [] once deleted.")
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -61,6 +88,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "reactions": {emoji: int(count) for emoji, count in (message.reactions or {}).items()},
         "replyToId": message.reply_to_id,
         "replyCount": message.reply_count,
+        "attachments": [attachment_json(attachment) for attachment in message.attachment_list],
     }
 
 
@@ -88,6 +116,15 @@ class MessageIn(serializers.Serializer[Any]):
         default=None,
         help_text="Reply to this message of the room (not a deleted one): 404 message_not_found if the room has no "
         "such message, 409 message_deleted if it was deleted.",
+    )
+
+    attachmentIds = StrictIdListField(
+        max_items=RAW_IDS_MAX_ITEMS,
+        cleaned_max_items=settings.CHAT["MESSAGE_MAX_ATTACHMENTS"],
+        required=False,
+        default=tuple,
+        help_text="Your uploads (POST /api/uploads) to attach, each once, at most MESSAGE_MAX_ATTACHMENTS; with"
+        " some, content may be empty.",
     )
 
 

@@ -10,7 +10,7 @@ Like every service, storing publishes its events on commit: each new message goe
 whoever sent it, and a reply's parent as `thread_updated`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,21 +18,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.db import any_row
 from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.validation import FieldErrors, clean_text
-from messaging import threads
+from messaging import attachments, threads
 from messaging.inserts import insert_messages
 from messaging.models import Message
 from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
 from messaging.ratelimit import rate_limiter
+from messaging.send_lookups import RetryKey, earlier_sends
 from messaging.serializers import message_json
 from rooms.access import members_among
 from rooms.selectors import check_room_id, private_room_ids
-
-RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,7 @@ class SendDraft:
     client_msg_id: str | None
     reply_to_id: int | None = None  # a reply to this message, checked with the batch (messaging/threads.py)
     member: bool = False  # the sender's membership was decided at subscription: no query with the batch
+    attachment_ids: tuple[int, ...] = ()  # uploads of the sender to attach (messaging.attachments)
 
     @property
     def retry_key(self) -> RetryKey | None:
@@ -75,6 +74,7 @@ def prepare_send(
     client_msg_id: str | None = None,
     reply_to_id: int | None = None,
     member: bool = False,
+    attachment_ids: Sequence[int] = (),
 ) -> SendDraft:
     """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed.
 
@@ -84,7 +84,10 @@ def prepare_send(
     """
     check_room_id(room_id)
     fields = FieldErrors()
-    cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    ids = fields.check(attachments.check_ids, attachment_ids) or ()
+    cleaned = fields.check(
+        clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"], allow_empty=bool(ids)
+    )
     if client_msg_id is not None:  # cleaned as any text is, so that the OpenAPI pattern states the one rule
         client_msg_id = fields.check(
             clean_text, client_msg_id, field="clientMsgId", max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
@@ -92,11 +95,19 @@ def prepare_send(
     reply_to_id = fields.check(threads.check_reply_to_id, reply_to_id)
     fields.raise_any()
     assert cleaned is not None
-    return SendDraft(sender.id, room_id, cleaned, client_msg_id, reply_to_id=reply_to_id, member=member)
+    return SendDraft(
+        sender.id, room_id, cleaned, client_msg_id, reply_to_id=reply_to_id, member=member, attachment_ids=ids
+    )
 
 
 def send_message(
-    *, sender: User, room_id: int, content: str, client_msg_id: str | None = None, reply_to_id: int | None = None
+    *,
+    sender: User,
+    room_id: int,
+    content: str,
+    client_msg_id: str | None = None,
+    reply_to_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> tuple[Message, bool]:
     """Store a message from a member, delivered to its room once committed. Returns (message, created).
 
@@ -104,7 +115,12 @@ def send_message(
     ChatError on any refusal, before anything is stored. A batch of one: see `store_messages`.
     """
     draft = prepare_send(
-        sender=sender, room_id=room_id, content=content, client_msg_id=client_msg_id, reply_to_id=reply_to_id
+        sender=sender,
+        room_id=room_id,
+        content=content,
+        client_msg_id=client_msg_id,
+        reply_to_id=reply_to_id,
+        attachment_ids=attachment_ids,
     )
     return store_messages([draft])[0].unwrap()
 
@@ -176,7 +192,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
     members = members_among(
         (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
     )
-    earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
+    earlier = earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
     outsiders = {
         d.room_id for d in drafts if d.room_id in next_seq and not d.member and (d.room_id, d.sender_id) not in members
     }
@@ -202,6 +218,12 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
             to_store.append(index)
     parents, refusals = threads.check_replies([(drafts[i].room_id, drafts[i].reply_to_id) for i in to_store])
     to_store = _refuse(to_store, refusals, results)
+    wanted = {index: (drafts[index].sender_id, drafts[index].attachment_ids) for index in to_store}
+    claims = attachments.lock_claims({index: send for index, send in wanted.items() if send[1]})
+    for index, claimed in claims.items():
+        if isinstance(claimed, Exception):  # not the sender's uploads to attach
+            results[index] = SendResult(error=claimed)
+    to_store = [index for index in to_store if results[index] is None]
     if count_rate and to_store:
         to_store = _refuse(
             to_store, rate_limiter().hit_many([(drafts[i].sender_id, drafts[i].room_id) for i in to_store]), results
@@ -222,11 +244,15 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
                 seq=next_seq[draft.room_id],
                 created_at=now,
                 reactions={},
+                attachment_count=len(draft.attachment_ids),
             )
         )
     if messages:
         # One multi-row INSERT: its rows get ascending ids in this order, so ids rise with positions in a room.
         insert_messages(messages)
+        for index, message in zip(to_store, messages, strict=True):
+            if isinstance(rows := claims.get(index), list):
+                attachments.claim(message, rows)
         newest: dict[int, tuple[int, int]] = {}
         read_to: dict[tuple[int, int], tuple[int, int]] = {}
         for message in messages:
@@ -258,17 +284,3 @@ def _publish_new(messages: list[Message]) -> None:
     transaction.on_commit(lambda: MESSAGES_STORED.inc(len(messages)))
     for message in messages:
         publish_on_commit("receive_message", message_json(message), to=room_channel(message.room_id))
-
-
-def _earlier_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
-    """The stored messages of these retry keys, in one query."""
-    wanted = {key for key in keys if key is not None}
-    if not wanted:
-        return {}
-    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
-    found: dict[RetryKey, Message] = {}
-    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
-        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
-    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
-    # insert then hits the unique index and `_store_alone` finds the first message the database's way.
-    return found

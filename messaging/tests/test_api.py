@@ -71,6 +71,7 @@ def test_history_is_newest_first_with_message_fields() -> None:
         "reactions": {},
         "replyToId": None,
         "replyCount": 0,
+        "attachments": [],
     }
     for message in body["messages"]:
         assert isinstance(message["id"], int) and isinstance(message["roomId"], int)

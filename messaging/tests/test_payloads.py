@@ -26,6 +26,11 @@ INPUTS: list[Any] = [
     {"roomId": 3, "content": "hi"},
     {"roomId": "12", "content": "hi", "clientMsgId": "a-1"},
     {"roomId": 1, "content": "x", "clientMsgId": None, "extra": [1]},
+    {"roomId": 1, "content": "", "attachmentIds": [1, "2"]},
+    {"roomId": 1, "content": "x", "attachmentIds": [0, True]},
+    {"roomId": 1, "content": "x", "attachmentIds": "1"},
+    {"roomId": 1, "content": "x", "attachmentIds": None},
+    {"roomId": 1, "content": "x", "attachmentIds": list(range(1, 102))},
     {},
     {"roomId": True, "content": 5},
     {"roomId": -1, "content": "\ud800"},
@@ -74,6 +79,7 @@ def test_payload_definitions_expose_their_wire_fields_and_json_types() -> None:
         "content": ("string", True),
         "clientMsgId": ("string", False),
         "replyToId": ("integer", False),
+        "attachmentIds": ("integers", False),
         "roomId": ("integer", True),
     }
 

@@ -2,6 +2,7 @@
 // users, using every part of the API the demo shows. Run by chatbackend/tests/test_demo_client.py, which creates the
 // data named below. The steps build on each other, in order.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { launch, openPage } from "./chromium.mjs";
 
@@ -155,6 +156,18 @@ test("a deleted message becomes a tombstone in both browsers", async () => {
   await message(ann, "oops, wrong room").getByRole("button", { name: "Delete" }).click();
   await bob.locator("#messages li.deleted", { hasText: "message deleted" }).waitFor();
   assert.equal(await message(bob, "oops, wrong room").count(), 0);
+});
+
+test("a file sent from the composer is a download link in the other browser", async () => {
+  const file = { name: "notes.html", mimeType: "text/html", buffer: Buffer.from("<b>hello from a file</b>\n") };
+  await ann.setInputFiles("#send-form input[name=file]", file);
+  await send(ann, "see attached");
+  const link = message(bob, "see attached").locator("a.attachment", { hasText: "notes.html" });
+  await link.waitFor();
+  assert.equal(await ann.inputValue("#send-form input[name=file]"), "", "a sent file clears the picker");
+  const [download] = await Promise.all([bob.waitForEvent("download"), link.click()]);
+  assert.equal(download.suggestedFilename(), "notes.html");
+  assert.equal(await readFile(await download.path(), "utf8"), "<b>hello from a file</b>\n");
 });
 
 test("a private room is joined with its invite code, and unread messages show as a badge", async () => {

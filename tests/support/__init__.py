@@ -33,6 +33,7 @@ MESSAGE_FIELDS = {
     "reactions",
     "replyToId",
     "replyCount",
+    "attachments",
 }
 _sequence = itertools.count(1)
 BASE_DIR = Path(__file__).resolve().parents[2]

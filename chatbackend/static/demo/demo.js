@@ -1,7 +1,7 @@
 // The demo client: REST (api.js) for accounts, rooms and history; Socket.IO (the official client, vendored) for live
 // chat. Plain modules, no build step. Text always goes into the page through textContent: the server stores it as
 // written. Each feature is a few named functions under its heading; `state` is the one place the page's data lives.
-import { api, clearSession, describe, rememberOpenRoom, saveSession, session } from "./api.js";
+import { api, attachmentBlobUrl, clearSession, describe, rememberOpenRoom, saveSession, session, upload } from "./api.js";
 import { setupSearch } from "./search.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -308,6 +308,7 @@ function messageItem(message, item = element("li")) {
   item.append(element("span", { className: "content", text: message.deletedAt ? "message deleted" : message.content }));
   if (message.replyCount > 0) item.append(repliesButton(message));
   if (message.deletedAt) return item;
+  for (const attachment of message.attachments || []) item.append(attachmentLink(attachment));
   item.append(reactionsOf(message));
   const actions = element("span", { className: "actions" });
   for (const emoji of QUICK_REACTIONS) actions.append(button(emoji, () => toggleReaction(message.id, emoji), "react"));
@@ -316,6 +317,26 @@ function messageItem(message, item = element("li")) {
   if (canDelete(message)) actions.append(button("Delete", () => deleteMessage(message.id)));
   meta.append(actions);
   return item;
+}
+
+// A link to an attachment: its url needs the token, so a click fetches it and saves it under its name.
+function attachmentLink(attachment) {
+  const link = element("a", { className: "attachment", text: `📎 ${attachment.name} (${Math.ceil(attachment.size / 1024)} KB)` });
+  link.href = "#";
+  link.dataset.attachmentId = attachment.id;
+  link.addEventListener("click", async (event) => {
+    event.preventDefault();
+    try {
+      const saver = element("a");
+      saver.href = await attachmentBlobUrl(attachment.url);
+      saver.download = attachment.name;
+      saver.click();
+      setTimeout(() => URL.revokeObjectURL(saver.href), 10_000);
+    } catch (error) {
+      toast(error);
+    }
+  });
+  return link;
 }
 
 function reactionsOf(message) {
@@ -413,11 +434,12 @@ function sendMessage(content, item) {
   const roomId = state.roomId;
   const { clientMsgId } = item.dataset;
   const replyToId = Number(item.dataset.replyToId) || undefined; // a retry replies to the same message
+  const attachmentIds = JSON.parse(item.dataset.attachmentIds || "[]");
   item.className = "mine pending";
   item.querySelector(".meta").textContent = "sending…";
   item.querySelector(".failure")?.remove();
   if (!state.socket.connected) return sendFailed(item, content, { code: "offline", message: "You are offline." });
-  state.socket.timeout(SEND_TIMEOUT_MS).emit("send_message", { roomId, content, clientMsgId, replyToId }, (timedOut, ack) => {
+  state.socket.timeout(SEND_TIMEOUT_MS).emit("send_message", { roomId, content, clientMsgId, replyToId, attachmentIds }, (timedOut, ack) => {
     if (timedOut) return sendFailed(item, content, { code: "timeout" });
     if (!ack.ok) return sendFailed(item, content, ack.error);
     const input = $("#send-form").content;
@@ -448,10 +470,29 @@ function submitMessage(content) {
   stopReplying();
 }
 
+// A message with a file: the file is uploaded first, then sent with its id (content may be empty then).
+async function submitWithFile(content, input) {
+  stopTyping();
+  let uploaded;
+  try {
+    uploaded = await upload(input.files[0]);
+  } catch (error) {
+    return toast(error);
+  }
+  input.value = "";
+  const item = pendingItem(content, newClientMsgId(), state.replyingTo?.id);
+  item.dataset.attachmentIds = JSON.stringify([uploaded.id]);
+  sendMessage(content, item);
+  stopReplying();
+}
+
 $("#send-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const content = event.target.content.value;
-  if (!content.trim() || state.roomId === null) return;
+  const fileInput = event.target.file;
+  if (state.roomId === null) return;
+  if (fileInput.files.length && !state.editing) return submitWithFile(content, fileInput);
+  if (!content.trim()) return;
   if (state.editing) saveEdit(content);
   else submitMessage(content);
 });
