@@ -30,7 +30,7 @@ class ProcessPresence:
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
         self._dirty = False  # the store may have missed an update: resync at the next beat
         self._task: asyncio.Task[None] | None = None
-        self._starting: asyncio.Future[bool] | None = None  # the first beat, while it is on its way
+        self._starting: asyncio.Future[None] | None = None  # the first beat, while it is on its way
 
     @property
     def sids(self) -> list[str]:
@@ -44,7 +44,7 @@ class ProcessPresence:
         if self._task is not None:
             return False
         first = self._starting is None
-        if self._starting is None:
+        if first:
             self._starting = asyncio.ensure_future(self._first_beat())
         starting = self._starting
         try:
