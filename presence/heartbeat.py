@@ -44,9 +44,7 @@ class ProcessPresence:
         if self._task is not None:
             return False
         first = self._starting is None
-        if first:
-            self._starting = asyncio.ensure_future(self._first_beat())
-        starting = self._starting
+        starting = self._starting = self._starting or asyncio.ensure_future(self._first_beat())
         try:
             await asyncio.shield(starting)
         finally:
