@@ -1,9 +1,11 @@
-"""Reads of messages: keyset-paginated history pages."""
+"""Reads of messages: keyset-paginated history pages, and the messages stored under retry keys."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from accounts.models import User
+from chatbackend.db import any_row
 from chatbackend.errors import MessageNotFound, ValidationFailed
 from chatbackend.validation import id_from_text, is_id
 from messaging.models import Message
@@ -16,6 +18,8 @@ class HistoryPage:
     messages: list[Message]
     next_cursor: str | None
 
+
+RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 NEWER, OLDER = "a", "m"
 # A cursor is the direction and the id of the last message of the page ("m1042": older than 1042). Clients treat
@@ -79,3 +83,17 @@ def get_message(message_id: int) -> Message:
         return Message.objects.get(id=message_id)
     except Message.DoesNotExist as exc:
         raise MessageNotFound() from exc
+
+
+def stored_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
+    """The stored messages of these retry keys, in one query."""
+    wanted = {key for key in keys if key is not None}
+    if not wanted:
+        return {}
+    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
+    found: dict[RetryKey, Message] = {}
+    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
+        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
+    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
+    # insert then hits the unique index and `services._store_alone` finds the first message the database's way.
+    return found

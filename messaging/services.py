@@ -9,7 +9,7 @@ Like every service, storing publishes its events on commit: each new message goe
 whoever sent it.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,19 +18,18 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.db import any_row, values_table
+from chatbackend.db import values_table
 from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.validation import FieldErrors, clean_text
 from messaging.models import Message
-from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
+from messaging.positions import lock_message_seqs, record_new_messages, record_sends
 from messaging.ratelimit import rate_limiter
+from messaging.selectors import RetryKey, stored_sends
 from messaging.serializers import message_json
 from rooms.access import members_among
 from rooms.selectors import check_room_id, private_room_ids
-
-RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,12 @@ class SendResult:
     message: Message | None = None
     created: bool = False
     error: Exception | None = None
+    published: dict[str, Any] | None = None  # a created message's JSON, as its room was sent it
+
+    def message_json(self) -> dict[str, Any]:
+        """The message's JSON: the one its room was sent, else built (a retry's first message)."""
+        message, _ = self.unwrap()
+        return self.published if self.published is not None else message_json(message)
 
     def unwrap(self) -> tuple[Message, bool]:
         """(message, created), or raise the refusal."""
@@ -163,7 +168,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
     members = members_among(
         (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
     )
-    earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
+    earlier = stored_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
     outsiders = {
         d.room_id for d in drafts if d.room_id in next_seq and not d.member and (d.room_id, d.sender_id) not in members
     }
@@ -219,11 +224,9 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
             newest[message.room_id] = (message.seq, message.id)
             # Writing in a room reads it: the sender's own messages are never unread.
             read_to[(message.room_id, message.sender_id)] = (message.id, message.seq)
-        record_new_messages(newest=newest)
-        advance_read_positions(positions=read_to)
-        _publish_new(messages)
-    for index, message in zip(to_store, messages, strict=True):
-        results[index] = SendResult(message=message, created=True)
+        record_sends(newest=newest, read_to=read_to)
+    for index, message, published in zip(to_store, messages, _publish_new(messages), strict=True):
+        results[index] = SendResult(message=message, created=True, published=published)
     for index, first in repeats:
         settled = results[first]
         assert settled is not None
@@ -257,11 +260,16 @@ def _insert(messages: list[Message]) -> None:
         message._state.db = connection.alias
 
 
-def _publish_new(messages: list[Message]) -> None:
-    """Once committed: each new message to its room as `receive_message`, and counted as stored."""
+def _publish_new(messages: list[Message]) -> list[dict[str, Any]]:
+    """Once committed: each new message to its room as `receive_message`, and counted as stored. Returns the
+    messages' JSON, built once for the room and the sender's ack alike."""
+    if not messages:
+        return []
     transaction.on_commit(lambda: MESSAGES_STORED.inc(len(messages)))
-    for message in messages:
-        publish_on_commit("receive_message", message_json(message), to=room_channel(message.room_id))
+    payloads = [message_json(message) for message in messages]
+    for message, payload in zip(messages, payloads, strict=True):
+        publish_on_commit("receive_message", payload, to=room_channel(message.room_id))
+    return payloads
 
 
 def _read_back_ids(messages: list[Message]) -> None:
@@ -283,17 +291,3 @@ def _read_back_ids(messages: list[Message]) -> None:
         ids = {(int(room_id), int(seq)): int(message_id) for room_id, seq, message_id in cursor.fetchall()}
     for message in messages:
         message.id = ids[(message.room_id, message.seq)]
-
-
-def _earlier_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
-    """The stored messages of these retry keys, in one query."""
-    wanted = {key for key in keys if key is not None}
-    if not wanted:
-        return {}
-    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
-    found: dict[RetryKey, Message] = {}
-    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
-        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
-    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
-    # insert then hits the unique index and `_store_alone` finds the first message the database's way.
-    return found
