@@ -1,9 +1,9 @@
 """`make bench`: the peer comparison (the original Node stack, bare python-socketio and this project, bench/peers.py),
 then the other scenarios against the real server and the bare baseline, one table row each.
 
-python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5,6] [--compare-uvicorn]
-`make bench` runs p (the peers), 3 (idle, this project and the bare framework) and 4 (history). The runner pins
-itself and the load generator to core 1 and every server under test to core 0.
+python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5,6,7] [--compare-uvicorn]
+`make bench` runs p (the peers), 3 (idle, this project and the bare framework), 4 (history) and 7 (search).
+The runner pins itself and the load generator to core 1 and every server under test to core 0.
 """
 
 import argparse
@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import fixtures, peers, rooms, scaleout, scenarios
+from bench import fixtures, peers, rooms, scaleout, scenarios, search
 from bench.driver import GENERATOR_CORE
 from bench.report import Row, table
 from bench.scenarios import FANOUT_ROOM_SIZE, FANOUT_ROOMS, WRITE_ROOMS, Options
@@ -89,6 +89,9 @@ async def main(args: argparse.Namespace) -> list[Row]:
                 rows += await scenarios.write_heavy(options, real, population)
             if asgi == asgi_servers[0] and 4 in chosen:
                 rows += await scenarios.history(options, real, population, history_rooms)
+            if asgi == asgi_servers[0] and 7 in chosen:
+                print(f"[{time.monotonic() - started:.0f}s] search")
+                rows += await search.search(options, real, population)
         if 3 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] idle connections under {asgi}")
             real_idle = await scenarios.idle(options, population, asgi)
@@ -108,7 +111,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="10,000 idle connections, 5 s windows, uvicorn too")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (medians need at least 3)")
-    parser.add_argument("--scenarios", default="p,3,4", help="which scenarios, e.g. p,1,3 (p: the peers)")
+    parser.add_argument("--scenarios", default="p,3,4,7", help="which scenarios, e.g. p,1,3 (p: the peers)")
     parser.add_argument("--compare-uvicorn", action="store_true", help="repeat fan-out and idle under uvicorn")
     parser.add_argument("--idle-connections", type=int, default=0, help="idle connections held (short: 1,950)")
     args = parser.parse_args()

@@ -23,6 +23,7 @@ class Options:
     idle_rounds: int = 1  # each round starts a fresh server and holds every connection: the long run does 3
     idle_connections: int = 2_000
     history_requests: int = 300
+    search_requests: int = 200
     write_rate: int = 12_000  # sends/s offered in the write-heavy scenario
     warm_ms: int = 500
     measure_ms: int = 1_500
@@ -214,10 +215,14 @@ def idle_against_bare(real: Row, bare: Row, asgi: str) -> Row:
 
 def _history_latencies(url: str, token: str, room_id: int, requests: int) -> list[float]:
     """Sequential GETs of the newest page (limit 50) over one keep-alive connection; milliseconds each."""
+    return get_latencies(url, token, f"/api/rooms/{room_id}/messages?limit=50", requests)
+
+
+def get_latencies(url: str, token: str, path: str, requests: int) -> list[float]:
+    """Sequential GETs of `path` over one keep-alive connection, sorted; milliseconds each."""
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     headers = {"Authorization": f"Bearer {token}"}
-    path = f"/api/rooms/{room_id}/messages?limit=50"
     timings = []
     try:
         for index in range(requests + 20):  # the first 20 warm the connection and the server's caches
@@ -226,7 +231,7 @@ def _history_latencies(url: str, token: str, room_id: int, requests: int) -> lis
             response = connection.getresponse()
             body = response.read()
             if response.status != 200:
-                raise RuntimeError(f"history page -> {response.status}: {body[:200]!r}")
+                raise RuntimeError(f"GET {path} -> {response.status}: {body[:200]!r}")
             if index >= 20:
                 timings.append((time.perf_counter() - started) * 1000)
     finally:

@@ -76,5 +76,12 @@ class ChannelLayerEmitter:
         message = {"m": "disconnect", "h": self.host_id, "ns": namespace, "r": None}
         async_to_sync(self._publish_all)([(CONTROL_GROUP, {**message, "sid": sid}) for sid in sids])
 
+    def leave_room(self, sids: list[str], *, room: str, namespace: str = "/") -> None:
+        """Take these connections out of a room, wherever they are held: the manager's `leave_room` of a remote
+        connection, on the room's own group (after what was emitted there before, as the manager sends it)."""
+        message = {"m": "leave_room", "h": self.host_id, "ns": namespace, "r": room}
+        group = group_name(namespace, room)
+        async_to_sync(self._publish_all)([(group, {**message, "sid": sid}) for sid in sids])
+
     async def _publish_all(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         await asyncio.gather(*(self.layer.group_send(group, message) for group, message in messages))

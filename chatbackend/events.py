@@ -89,6 +89,14 @@ class Hub:
         self._external_emitter().disconnect(sids)
         return True
 
+    def leave_channel_from_elsewhere(self, sids: list[str], channel: str) -> bool:
+        """From a process without a Socket.IO server: take these connections out of a channel through the
+        Channels layer, as the manager does for a connection held by another process. False without REDIS_URL."""
+        if not settings.REDIS_URL:
+            return False
+        self._external_emitter().leave_room(sids, room=channel)
+        return True
+
     def _external_emitter(self) -> ChannelLayerEmitter:
         if self._external is None:
             self._external = ChannelLayerEmitter()
@@ -141,15 +149,14 @@ def publish_on_commit(event: str, payload: dict[str, Any], *, to: str | list[str
     transaction.on_commit(lambda: hub.emit_from_sync(event, payload, to=to))
 
 
-def run_on_commit(work: Callable[[], Awaitable[None]], *, without_server: str) -> None:
+def run_on_commit(work: Callable[[], Awaitable[None]], *, otherwise: Callable[[], None]) -> None:
     """From sync code: once committed, run `work` on the server's loop after the events published before it.
 
-    Without a Socket.IO server in this process (a management command, the admin under WSGI) nothing runs, and
-    `without_server` is logged at debug level.
+    Without a Socket.IO server in this process (a shell, a management command), `otherwise` runs instead.
     """
 
     def hand_over() -> None:
         if not hub.hand_over(Handover(work, alone=True)):
-            logger.debug("no Socket.IO server in this process: %s", without_server)
+            otherwise()
 
     transaction.on_commit(hand_over)

@@ -40,9 +40,11 @@ STATUS_MEANINGS = {
     "403": "The caller may not do this here: not_room_member, invite_code_required, invalid_invite_code, "
     "insufficient_role, banned, not_message_sender or forbidden.",
     "404": "Unknown id: room_not_found, message_not_found, user_not_found, member_not_found, invalid_invite_code "
-    "(no room has the code) or not_found.",
-    "409": "Conflicts with the current state: email_taken, message_deleted or direct_room.",
-    "413": "payload_too_large: the body is over MAX_BODY_BYTES.",
+    "(no room has the code), attachment_not_found or not_found.",
+    "409": "Conflicts with the current state: email_taken, message_deleted, direct_room, too_many_reactions, "
+    "too_many_invites or attachment_in_use.",
+    "410": "invite_expired: the invite link has expired or been used up.",
+    "413": "payload_too_large: the body is over MAX_BODY_BYTES (an upload: over UPLOAD_MAX_BYTES).",
     "415": "unsupported_media_type: send JSON with Content-Type: application/json.",
     "429": "rate_limited: wait retryAfterMs (also in details and the Retry-After header, in seconds).",
     "503": "unavailable: the database (or Redis) cannot be reached right now; retry later.",
@@ -129,6 +131,20 @@ class StrictIdFieldSchema(OpenApiSerializerFieldExtension):
         return {"type": "integer", "minimum": 0 if self.target.allow_zero else 1, "maximum": MAX_ID}
 
 
+class StrictIdListFieldSchema(OpenApiSerializerFieldExtension):
+    """A StrictIdListField with the rule its service enforces: at most `cleaned_max_items` distinct ids."""
+
+    target_class = "chatbackend.validation.StrictIdListField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "maxItems": self.target.cleaned_max_items,
+            "uniqueItems": True,
+        }
+
+
 # Query parameters of the paginated lists (history, members), with the rules of their selectors.
 def cursor_parameter(pattern: str) -> OpenApiParameter:
     schema = {"type": "string", "pattern": pattern}
@@ -181,6 +197,15 @@ _ROOM = {
     "createdAt": "2025-04-01T08:05:00Z",
 }
 _MESSAGE = {"id": 1042, "roomId": 7, "senderId": 1, "content": "Hello, world!", "createdAt": "2025-05-01T09:31:12Z"}
+_INVITE = {
+    "code": "Zr4kPq9wXs2mLb7vTn5yHa",
+    "roomId": 7,
+    "maxUses": 10,
+    "uses": 3,
+    "expiresAt": "2025-05-08T09:30:00Z",
+    "createdById": 1,
+    "createdAt": "2025-05-01T09:30:00Z",
+}
 _TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoxfQ.signature"
 
 # Examples of each object, shown by Swagger UI and ReDoc wherever the object appears.
@@ -190,6 +215,7 @@ COMPONENT_EXAMPLES: dict[str, Any] = {
     "MessageOut": _MESSAGE,
     "AuthOut": {"token": _TOKEN, "refreshToken": _TOKEN, "user": _USER},
     "AccessTokenOut": {"token": _TOKEN},
+    "InviteOut": _INVITE,
     "HistoryPageOut": {"messages": [_MESSAGE], "nextCursor": "MTA0Mg"},
     "ErrorOut": {
         "error": {
@@ -203,6 +229,7 @@ COMPONENT_EXAMPLES: dict[str, Any] = {
     "RefreshInRequest": {"refreshToken": _TOKEN},
     "CreateRoomInRequest": {"name": "general", "isPrivate": False},
     "JoinByCodeInRequest": {"inviteCode": "Qm3xTz8pLw"},
+    "CreateInviteInRequest": {"maxUses": 10, "expiresInSeconds": 604800},
     "JoinRoomInRequest": {"inviteCode": "Qm3xTz8pLw"},
     "MessageInRequest": {"content": "Hello, world!", "clientMsgId": "c6f1b1e2-1"},
 }

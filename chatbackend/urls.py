@@ -18,8 +18,10 @@ from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
 from chatbackend.validation import id_from_text
 from messaging import api as messaging_api
+from messaging import search_api, uploads_api
 from messaging.realtime.reference import socketio_reference
 from rooms import api as rooms_api
+from rooms import invites_api
 
 
 class IdConverter:
@@ -66,11 +68,13 @@ urlpatterns = [
     *api("users/me", accounts_api.Me, "me"),
     *api("users/<id:user_id>", accounts_api.UserProfile, "user-profile"),
     *api("rooms", rooms_api.Rooms, "rooms"),
-    *api("rooms/join", rooms_api.JoinRoomByCode, "room-join-by-code"),
+    *api("rooms/join", invites_api.JoinRoomByCode, "room-join-by-code"),
     *api(ROOM, rooms_api.RoomDetail, "room"),
     *api(f"{ROOM}/join", rooms_api.JoinRoom, "room-join"),
     *api(f"{ROOM}/leave", rooms_api.LeaveRoom, "room-leave"),
     *api(f"{ROOM}/invite-code", rooms_api.RoomInviteCode, "room-invite-code"),
+    *api(f"{ROOM}/invites", invites_api.RoomInvites, "room-invites"),
+    *api(f"{ROOM}/invites/<str:code>", invites_api.RoomInviteDetail, "room-invite"),
     *api(f"{ROOM}/members", rooms_api.RoomMembers, "room-members"),
     *api(f"{ROOM}/members/<id:user_id>", rooms_api.RoomMemberDetail, "room-member"),
     *api(f"{ROOM}/bans", rooms_api.RoomBans, "room-bans"),
@@ -78,9 +82,13 @@ urlpatterns = [
     *api(f"{ROOM}/read", messaging_api.RoomRead, "room-read"),
     *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
     *api("messages/<id:message_id>", messaging_api.MessageDetail, "message"),
+    *api("messages/<id:message_id>/replies", messaging_api.MessageReplies, "message-replies"),
     *api("messages/<id:message_id>/reactions", messaging_api.MessageReactions, "message-reactions"),
     *api("messages/<id:message_id>/reactions/<str:emoji>", messaging_api.MessageReaction, "message-reaction"),
+    *api("uploads", uploads_api.Uploads, "uploads"),
+    *api("uploads/<id:attachment_id>", uploads_api.UploadDetail, "upload"),
     *api("dms", rooms_api.DirectRooms, "dms"),
+    *api("search", search_api.Search, "search"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(

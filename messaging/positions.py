@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from chatbackend.db import update_from_rows, values_table
+from chatbackend.db import locked_rows, update_from_rows, values_table
 from rooms.models import Room, RoomMember
 
 
@@ -18,20 +18,10 @@ def lock_message_seqs(room_ids: Iterable[int]) -> dict[int, int]:
 
     The caller hands out positions message_seq + 1, + 2, ... and writes
     the new totals with `record_new_messages` in the same transaction. Rows are locked in id order, so two
-    batches sharing rooms wait for each other instead of deadlocking.
+    batches sharing rooms wait for each other instead of deadlocking (`locked_rows`).
     """
-    wanted = sorted(set(room_ids))
-    if not wanted:
-        return {}
-    # SQL, not a queryset: compiling the ORM's SELECT ... FOR UPDATE cost more than running it, on every batch.
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the whole file
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, message_seq FROM {Room._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(wanted))}) "
-            f"ORDER BY id{lock}",
-            wanted,
-        )
-        return {int(room_id): int(seq) for room_id, seq in cursor.fetchall()}
+    rows = locked_rows(Room._meta.db_table, ("id", "message_seq"), room_ids)
+    return {int(room_id): int(seq) for room_id, seq in rows}
 
 
 def record_new_messages(*, newest: dict[int, tuple[int, int]]) -> None:

@@ -1,15 +1,14 @@
-"""Reads of messages: keyset-paginated history pages, and the messages stored under retry keys."""
+"""Reads of messages: keyset-paginated history pages."""
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
 
 from accounts.models import User
-from chatbackend.db import any_row
 from chatbackend.errors import MessageNotFound, ValidationFailed
 from chatbackend.validation import id_from_text, is_id
+from messaging.attachments import prefetch
 from messaging.models import Message
 from rooms.access import require_readable
 from rooms.selectors import get_room
@@ -20,8 +19,6 @@ class HistoryPage:
     messages: list[Message]
     next_cursor: str | None
 
-
-RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 NEWER, OLDER = "a", "m"
 # A cursor is the direction and the id of the last message of the page ("m1042": older than 1042). Clients treat
@@ -69,6 +66,7 @@ def history_page(
     page = _page_of(room.id, direction, bound, limit + 1)
     has_more = len(page) > limit
     page = page[:limit]
+    prefetch(page)  # one query for the page's attachments, none for a page of text
     return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id, direction) if has_more else None)
 
 
@@ -102,17 +100,3 @@ def get_message(message_id: int) -> Message:
         return Message.objects.get(id=message_id)
     except Message.DoesNotExist as exc:
         raise MessageNotFound() from exc
-
-
-def stored_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
-    """The stored messages of these retry keys, in one query."""
-    wanted = {key for key in keys if key is not None}
-    if not wanted:
-        return {}
-    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
-    found: dict[RetryKey, Message] = {}
-    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
-        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
-    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
-    # insert then hits the unique index and `services._store_alone` finds the first message the database's way.
-    return found

@@ -118,17 +118,21 @@ def connection_sids_sync(*, user_id: int) -> list[str]:
 def unsubscribe_user_on_commit(*, user_id: int, channel: str) -> None:
     """Once committed, take every open connection of the user, in any process, out of a Socket.IO room.
 
-    This store knows the user's connections across processes, and python-socketio's Redis manager relays the
-    leave of a connection held by another process to that process. Without a server in this process (a
-    management command, the admin under WSGI) nothing is unsubscribed live; the connections still lose access,
-    as every later event but typing checks membership.
+    This store knows the user's connections across processes, and the Channels manager relays the leave of a
+    connection held by another process to that process. From a process without a Socket.IO server (a shell, a
+    management command) the leaves go through Redis; with neither a server here nor REDIS_URL, nothing can reach
+    the server process, and its connections hold the room until they leave or reconnect (logged at warning).
     """
 
     async def unsubscribe() -> None:
         for sid in await connection_sids(user_id=user_id):
             await hub.leave_channel(sid, channel)
 
-    run_on_commit(unsubscribe, without_server=f"user {user_id} not unsubscribed live from {channel}")
+    def from_elsewhere() -> None:
+        if not hub.leave_channel_from_elsewhere(connection_sids_sync(user_id=user_id), channel):
+            logger.warning("no Socket.IO server here and no REDIS_URL: user %s keeps %s live", user_id, channel)
+
+    run_on_commit(unsubscribe, otherwise=from_elsewhere)
 
 
 def disconnect_user(*, user_id: int, **_: Any) -> None:

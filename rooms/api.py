@@ -1,4 +1,5 @@
-"""REST entry points of rooms: list, create, join, leave, members, moderation and direct messages."""
+"""REST entry points of rooms: list, create, join, leave, members, moderation and direct messages (joining by code
+and invite links: rooms/invites_api.py)."""
 
 from typing import Any
 
@@ -51,12 +52,6 @@ class JoinRoomIn(serializers.Serializer[Any]):
     inviteCode = StrictCharField(max_length=RAW_WORD_MAX_LENGTH, required=False, allow_null=True, default=None)
 
 
-class JoinByCodeIn(serializers.Serializer[Any]):
-    inviteCode = StrictCharField(
-        max_length=RAW_WORD_MAX_LENGTH, cleaned_max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"]
-    )
-
-
 class Rooms(APIView):
     @extend_schema(responses={200: RoomSummaryOut(many=True), **errors(401)})
     def get(self, request: Request) -> Response:
@@ -93,21 +88,6 @@ class JoinRoom(APIView):
         """
         payload = parse(JoinRoomIn, request.data)
         room = services.join_room(user=current_user(request), room_id=room_id, invite_code=payload["inviteCode"])
-        return Response(RoomOut(room).data)
-
-
-class JoinRoomByCode(APIView):
-    @extend_schema(
-        operation_id="rooms_join_by_code", request=JoinByCodeIn, responses={200: RoomOut, **errors(403, 429)}
-    )
-    def post(self, request: Request) -> Response:
-        """Join a room by invite code.
-
-        Joins whichever room the invite code belongs to (public or private); a code no room has is refused as a
-        wrong one is (403 `invalid_invite_code`). Wrong codes are throttled per user.
-        """
-        payload = parse(JoinByCodeIn, request.data)
-        room = services.join_room_by_code(user=current_user(request), invite_code=payload["inviteCode"])
         return Response(RoomOut(room).data)
 
 

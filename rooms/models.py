@@ -88,3 +88,24 @@ class RoomBan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} banned from {self.room_id}"
+
+
+class RoomInvite(models.Model):
+    """An invite link: a code of its own that joins its room, up to `max_uses` times and until `expires_at`
+    (either may be null: no limit). Uses are counted by the join that takes them (rooms/invites.py)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invites")
+    # Compared byte for byte, as Room.invite_code is.
+    code = ExactCharField(max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"], unique=True, default=new_invite_code)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "room_invites"
+        indexes = [models.Index(fields=["room", "created_at"], name="room_invites_room_created_idx")]
+
+    def __str__(self) -> str:
+        return f"invite of {self.room_id} ({self.uses}/{self.max_uses or '∞'})"

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from rooms.models import Room, RoomMember
+from rooms.models import Room, RoomInvite, RoomMember
 
 
 class RoomOut(serializers.ModelSerializer[Room]):
@@ -31,6 +31,23 @@ class MemberOut(serializers.ModelSerializer[RoomMember]):
     class Meta:
         model = RoomMember
         fields = ["id", "name", "role", "online", "lastSeen", "joinedAt", "lastReadMessageId"]
+
+
+class InviteOut(serializers.ModelSerializer[RoomInvite]):
+    """An invite link: `code` joins the room by POST /api/rooms/join until `uses` reaches `maxUses` or
+    `expiresAt` passes (`null`: no limit of that kind)."""
+
+    code = serializers.CharField()
+    roomId = serializers.IntegerField(source="room_id")
+    uses = serializers.IntegerField(help_text="Joins the link has admitted.")
+    maxUses = serializers.IntegerField(source="max_uses", allow_null=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", allow_null=True)
+    createdById = serializers.IntegerField(source="created_by_id", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = RoomInvite
+        fields = ["code", "roomId", "maxUses", "uses", "expiresAt", "createdById", "createdAt"]
 
 
 def member_event(membership: RoomMember) -> dict[str, Any]:

@@ -1,19 +1,21 @@
-"""Room state changes: creating, joining, subscribing, leaving, and ending memberships.
+"""Room state changes: creating, joining, subscribing, leaving, and ending memberships (joining by code or invite
+link: rooms/invites.py).
 
 Each checks access with rooms.access, stores, and publishes its events on commit, whichever entry point (REST or
 Socket.IO) called it.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from chatbackend.errors import InvalidTokenError, InviteCodeNotFound
+from chatbackend.errors import InvalidTokenError
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
 from presence.services import unsubscribe_user_on_commit
 from rooms import access
-from rooms.invite_limit import invite_code_attempt
 from rooms.models import Room, RoomMember
 from rooms.selectors import get_room, is_member
 from rooms.serializers import member_event
@@ -28,12 +30,14 @@ def create_room(*, creator: User, name: str, is_private: bool = False) -> Room:
     return room
 
 
-def add_member(*, user: User, room: Room) -> bool:
+def add_member(*, user: User, room: Room, admission: Callable[[], None] | None = None) -> bool:
     """Make the user a member; True if that is new. Joining twice, even concurrently, is not an error.
 
-    Every way in (REST join by id or code, socket join) comes here, through `access.require_may_join`. A new
-    member is announced to the room with `member_joined`. An account that is no longer active (a deactivated or
-    deleted user's open socket) is refused with InvalidTokenError.
+    Every way in (REST join by id, code or invite link, socket join) comes here, through
+    `access.require_may_join`. `admission` runs in the join's transaction once the user may join and is not a
+    member yet: it raises to refuse (an invite link takes its use there, so a refused or repeated join takes
+    none). A new member is announced to the room with `member_joined`. An account that is no longer active (a
+    deactivated or deleted user's open socket) is refused with InvalidTokenError.
     """
     if not User.objects.filter(id=user.id, is_active=True).exists():
         raise InvalidTokenError("The account is no longer active.")
@@ -43,6 +47,10 @@ def add_member(*, user: User, room: Room) -> bool:
         with transaction.atomic():
             locked_room(room.id)  # a concurrent ban either sees this membership or is seen by this check
             access.require_may_join(user, room)
+            if admission is not None:
+                if is_member(user_id=user.id, room_id=room.id):  # a concurrent join of the same user came first
+                    return False
+                admission()
             membership = RoomMember.objects.create(room=room, user=user)
     except IntegrityError:  # the other concurrent join stored the same membership, or the user was just deleted
         if is_member(user_id=user.id, room_id=room.id):
@@ -56,17 +64,6 @@ def join_room(*, user: User, room_id: int, invite_code: str | None = None) -> Ro
     """Join a room by id: public rooms are open, private rooms need their invite code (members pass freely)."""
     room = get_room(room_id)
     access.require_invite_code(user, room, invite_code)
-    add_member(user=user, room=room)
-    return room
-
-
-def join_room_by_code(*, user: User, invite_code: str) -> Room:
-    """Join whichever room this invite code belongs to."""
-    invite_code = clean_text(invite_code, field="inviteCode", max_length=settings.CHAT["INVITE_CODE_MAX_LENGTH"])
-    with invite_code_attempt(user_id=user.id):
-        room = Room.objects.filter(invite_code=invite_code).first()  # compared byte for byte: see Room.invite_code
-        if room is None:
-            raise InviteCodeNotFound()
     add_member(user=user, room=room)
     return room
 

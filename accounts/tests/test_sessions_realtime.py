@@ -3,8 +3,6 @@ in every process; a deactivated or deleted user's socket that is still open is r
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -16,7 +14,7 @@ from accounts.authentication import token_pair
 from accounts.models import User
 from messaging.models import Message
 from rooms.models import RoomMember
-from tests.support import BASE_DIR, ServerProcess, make_room, make_user, token_for
+from tests.support import ServerProcess, make_room, make_user, manage, token_for
 from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
@@ -39,15 +37,7 @@ def test_deactivation_closes_the_user_s_sockets_in_every_process(redis_servers: 
         tabs = [await connected(one.url, token), await connected(two.url, token)]
         watcher = await connected(one.url, token_for(friend))
         await watcher.call("join_room", {"roomId": room.id})
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "manage.py", "deactivate_user", user.email],
-            cwd=BASE_DIR,
-            env={**os.environ, **one.env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = await asyncio.to_thread(manage, "deactivate_user", user.email, env={**os.environ, **one.env})
         assert result.returncode == 0, result.stderr
         for tab in tabs:
             await wait_disconnected(tab)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import BASE_DIR
+from tests.support import BASE_DIR, manage
 
 PRODUCTION_ENV = {
     "DEBUG": "false",
@@ -28,12 +28,6 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 def production_env(**changes: str) -> dict[str, str]:

@@ -77,7 +77,7 @@ async def test_db_sends_what_its_unit_published_on_commit_before_it_returns(monk
         async def run() -> None:
             sent.append(label)
 
-        run_on_commit(run, without_server="-")
+        run_on_commit(run, otherwise=lambda: sent.append("without a server"))
 
     def committed_then_rolled_back() -> str:
         with transaction.atomic():

@@ -10,11 +10,20 @@ from rest_framework import serializers
 
 from accounts.api import LoginIn, RefreshIn, RegisterIn
 from chatbackend.errors import ValidationFailed
-from chatbackend.validation import StrictBooleanField, StrictCharField, StrictIdField, clean_text, page_limit, parse
+from chatbackend.validation import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIdField,
+    StrictIntegerField,
+    clean_text,
+    page_limit,
+    parse,
+)
 from messaging import selectors
 from messaging.serializers import JoinRoomIn, MessageIn, RoomRefIn, SendMessageIn, TypingIn
-from rooms.api import CreateRoomIn, JoinByCodeIn
+from rooms.api import CreateRoomIn
 from rooms.api import JoinRoomIn as RestJoinRoomIn
+from rooms.invites_api import CreateInviteIn, JoinByCodeIn
 from tests.support import client_for, make_room, make_user
 
 MAX = 4000
@@ -151,6 +160,17 @@ def test_strict_id_field_accepts_positive_integers_and_their_digit_strings_only(
         assert type(result) is int and 1 <= result <= MAX_ID
 
 
+@given(st.one_of(json_values, st.integers(min_value=-5, max_value=20), st.integers()))
+def test_strict_integer_field_accepts_json_integers_within_its_bounds_only(value: Any) -> None:
+    accepted, result = accepts(StrictIntegerField(min_value=1, max_value=10), value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        assert not accepted
+    else:
+        assert accepted == (1 <= value <= 10)
+    if accepted:
+        assert type(result) is int and result == value
+
+
 # parse: any JSON payload either parses or is refused with ValidationFailed
 
 SERIALIZERS = [
@@ -162,6 +182,7 @@ SERIALIZERS = [
     CreateRoomIn,
     RestJoinRoomIn,
     JoinByCodeIn,
+    CreateInviteIn,
     RegisterIn,
     LoginIn,
     RefreshIn,

@@ -160,6 +160,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             room_id=payload.roomId,
             content=payload.content,
             client_msg_id=payload.clientMsgId,
+            reply_to_id=payload.replyToId,
+            attachment_ids=payload.attachmentIds,
             # Membership is decided once per subscription: join_room checked it, and every way a membership ends
             # takes the user's connections out of the room as it commits (rooms.services.end_membership). A
             # connection not subscribed to the room has it checked in the database with the batch.

@@ -2,14 +2,12 @@
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 
 from messaging.models import Message
-from tests.support import BASE_DIR, ServerProcess, make_room, make_user, token_for
+from tests.support import ServerProcess, make_room, make_user, manage, token_for
 from tests.support.socketio_client import connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
@@ -119,15 +117,8 @@ def test_a_management_command_delivers_through_redis(redis_servers: list[ServerP
         b = await connected(two.url, token_for(listener))
         for peer in (a, b):
             await peer.call("join_room", {"roomId": room.id})
-        result = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "manage.py", "post_message", "--room", str(room.id), "--user", sender.email, "hi all"],
-            cwd=BASE_DIR,
-            env={**os.environ, **one.env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        command = ("post_message", "--room", str(room.id), "--user", sender.email, "hi all")
+        result = await asyncio.to_thread(manage, *command, env={**os.environ, **one.env})
         assert result.returncode == 0, result.stderr
         for peer in (a, b):
             assert (await peer.wait_for("receive_message"))["content"] == "hi all"
@@ -160,3 +151,35 @@ def test_a_member_removed_on_one_process_leaves_the_room_on_the_other(redis_serv
         await target.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_a_member_banned_from_a_shell_leaves_the_room_live_and_can_no_longer_send(
+    redis_servers: list[ServerProcess],
+) -> None:
+    one, two = redis_servers
+    owner, member = make_user(), make_user()
+    room = make_room(creator=owner, members=(member,))
+    ban = (
+        "from accounts.models import User; from rooms.moderation import ban_member; "
+        f"ban_member(actor=User.objects.get(id={owner.id}), room_id={room.id}, user_id={member.id})"
+    )
+
+    async def scenario() -> None:
+        watcher = await connected(one.url, token_for(owner))
+        target = await connected(two.url, token_for(member))
+        for peer in (watcher, target):
+            await peer.call("join_room", {"roomId": room.id})
+        result = await asyncio.to_thread(manage, "shell", "-c", ban, env={**os.environ, **one.env})
+        assert result.returncode == 0, result.stderr
+        assert (await target.wait_for("member_left"))["reason"] == "banned"
+        refused = await target.call("send_message", {"roomId": room.id, "content": "still here?"})
+        assert refused["ok"] is False
+        await watcher.call("send_message", {"roomId": room.id, "content": "after the ban"})
+        await watcher.wait_for("receive_message", lambda m: m["content"] == "after the ban")
+        await asyncio.sleep(0.5)
+        assert [m["content"] for m in target.received("receive_message")] == []
+        await watcher.disconnect()
+        await target.disconnect()
+
+    asyncio.run(scenario())
+    assert not Message.objects.filter(room=room, content="still here?").exists()

@@ -2,6 +2,7 @@
 // users, using every part of the API the demo shows. Run by chatbackend/tests/test_demo_client.py, which creates the
 // data named below. The steps build on each other, in order.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { launch, openPage } from "./chromium.mjs";
 
@@ -107,11 +108,46 @@ test("an edit shows in both browsers", async () => {
   await message(ann, "Thanks Bob, edited").waitFor();
 });
 
+test("a search finds the edited message in the other browser, and a click opens its room", async () => {
+  await bob.fill("#search-form input[name=q]", "EDITED thanks");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li", { hasText: "Thanks Bob, edited" }).waitFor();
+  assert.equal(await bob.locator("#search-results li").count(), 1);
+  await bob.fill("#search-form input[name=q]", "not bold");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li.none", { hasText: "No message found" }).waitFor();
+  await bob.fill("#search-form input[name=q]", "history");
+  await bob.press("#search-form input[name=q]", "Enter");
+  await bob.locator("#search-results li", { hasText: `history ${Number(HISTORY_COUNT) - 1}` }).waitFor();
+  await bob.click("#search-more");
+  await bob.locator("#search-results li").nth(39).waitFor(); // two pages of 20
+  await bob.locator("#search-results li").first().click();
+  await bob.locator("#room-title", { hasText: "general" }).waitFor();
+});
+
 test("a reaction shows its count in both browsers", async () => {
   await message(bob, "Thanks Bob, edited").getByRole("button", { name: "👍" }).first().click();
   await message(ann, "Thanks Bob, edited").locator('button.reaction[data-emoji="👍"]', { hasText: "1" }).waitFor();
   await message(bob, "Thanks Bob, edited").locator('button.reaction.mine[data-emoji="👍"]').waitFor();
   await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-chat.png` });
+});
+
+test("a reply shows in both browsers, and its count opens the thread, which follows live", async () => {
+  const parent = (page) => message(page, "Thanks Bob, edited");
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await bob.locator("#replying", { hasText: "Replying to Ann" }).waitFor();
+  await send(bob, "a reply in a thread");
+  await message(ann, "a reply in a thread").locator(".reply-to").waitFor();
+  assert.equal(await bob.locator("#replying").isHidden(), true, "a sent reply ends replying");
+  await parent(ann).locator('button.replies[data-count="1"]').click();
+  await ann.locator("#thread-replies li", { hasText: "a reply in a thread" }).waitFor();
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await send(bob, "and another");
+  await ann.locator("#thread-replies li", { hasText: "and another" }).waitFor();
+  await parent(ann).locator('button.replies[data-count="2"]').waitFor();
+  await parent(bob).locator('button.replies[data-count="2"]').waitFor();
+  await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-thread.png` });
+  await ann.click("#close-thread");
 });
 
 test("a deleted message becomes a tombstone in both browsers", async () => {
@@ -120,6 +156,18 @@ test("a deleted message becomes a tombstone in both browsers", async () => {
   await message(ann, "oops, wrong room").getByRole("button", { name: "Delete" }).click();
   await bob.locator("#messages li.deleted", { hasText: "message deleted" }).waitFor();
   assert.equal(await message(bob, "oops, wrong room").count(), 0);
+});
+
+test("a file sent from the composer is a download link in the other browser", async () => {
+  const file = { name: "notes.html", mimeType: "text/html", buffer: Buffer.from("<b>hello from a file</b>\n") };
+  await ann.setInputFiles("#send-form input[name=file]", file);
+  await send(ann, "see attached");
+  const link = message(bob, "see attached").locator("a.attachment", { hasText: "notes.html" });
+  await link.waitFor();
+  assert.equal(await ann.inputValue("#send-form input[name=file]"), "", "a sent file clears the picker");
+  const [download] = await Promise.all([bob.waitForEvent("download"), link.click()]);
+  assert.equal(download.suggestedFilename(), "notes.html");
+  assert.equal(await readFile(await download.path(), "utf8"), "<b>hello from a file</b>\n");
 });
 
 test("a private room is joined with its invite code, and unread messages show as a badge", async () => {
@@ -202,6 +250,17 @@ test("leaving a room takes it off the list and the member off the others' list",
   await bob.click("#leave-room");
   await roomEntry(bob, "ann-and-bob").waitFor({ state: "detached" });
   await member(ann, BOB_ID).waitFor({ state: "detached" });
+});
+
+test("an owner creates an invite link that brings the member back", async () => {
+  await ann.getByRole("button", { name: "Invite link" }).click();
+  const code = await ann.textContent("#room-info .invite-link");
+  assert.match(code, /^[A-Za-z0-9_-]{22}$/);
+  await bob.fill("#join-room-form input[name=ref]", code);
+  await bob.click("#join-room-form button");
+  await roomEntry(bob, "ann-and-bob").and(bob.locator(".active")).waitFor();
+  await member(ann, BOB_ID).waitFor();
+  assert.equal(await bob.getByRole("button", { name: "Invite link" }).count(), 0, "members create no links");
 });
 
 test("closing the other browser shows its user offline", async () => {

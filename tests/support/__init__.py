@@ -21,6 +21,20 @@ from messaging.services import import_messages
 from rooms.models import Room, RoomMember
 
 TEST_PASSWORD = "correct-horse-battery-staple"
+# The keys of a message in every answer and event (messaging.serializers.message_json).
+MESSAGE_FIELDS = {
+    "id",
+    "roomId",
+    "senderId",
+    "content",
+    "createdAt",
+    "editedAt",
+    "deletedAt",
+    "reactions",
+    "replyToId",
+    "replyCount",
+    "attachments",
+}
 _sequence = itertools.count(1)
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -73,6 +87,13 @@ def client_for(user: User | None = None) -> APIClient:
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user)}")
     return client
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a `manage.py` command in its own process, as an operator would, with this environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def free_port() -> int:
