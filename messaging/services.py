@@ -12,6 +12,7 @@ whoever sent it, and a reply's parent as `thread_updated`.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,7 +26,7 @@ from chatbackend.validation import FieldErrors, clean_text
 from messaging import attachments, threads
 from messaging.inserts import insert_messages
 from messaging.models import Message
-from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
+from messaging.positions import lock_message_seqs, record_new_messages, record_sends
 from messaging.ratelimit import rate_limiter
 from messaging.send_lookups import RetryKey, earlier_sends
 from messaging.serializers import message_json
@@ -57,6 +58,12 @@ class SendResult:
     message: Message | None = None
     created: bool = False
     error: Exception | None = None
+    published: dict[str, Any] | None = None  # a created message's JSON, as its room was sent it
+
+    def message_json(self) -> dict[str, Any]:
+        """The message's JSON: the one its room was sent, else built (a retry's first message)."""
+        message, _ = self.unwrap()
+        return self.published if self.published is not None else message_json(message)
 
     def unwrap(self) -> tuple[Message, bool]:
         """(message, created), or raise the refusal."""
@@ -259,12 +266,12 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
             newest[message.room_id] = (message.seq, message.id)
             # Writing in a room reads it: the sender's own messages are never unread.
             read_to[(message.room_id, message.sender_id)] = (message.id, message.seq)
-        record_new_messages(newest=newest)
-        advance_read_positions(positions=read_to)
-        _publish_new(messages)
+        record_sends(newest=newest, read_to=read_to)
+    published = _publish_new(messages)  # before count_replies: a room hears of a reply before its thread update
+    if messages:
         threads.count_replies(messages, parents)
-    for index, message in zip(to_store, messages, strict=True):
-        results[index] = SendResult(message=message, created=True)
+    for index, message, payload in zip(to_store, messages, published, strict=True):
+        results[index] = SendResult(message=message, created=True, published=payload)
     for index, first in repeats:
         settled = results[first]
         assert settled is not None
@@ -279,8 +286,13 @@ def _refuse(to_store: list[int], refusals: Sequence[Exception | None], results: 
     return [index for index, refusal in zip(to_store, refusals, strict=True) if refusal is None]
 
 
-def _publish_new(messages: list[Message]) -> None:
-    """Once committed: each new message to its room as `receive_message`, and counted as stored."""
+def _publish_new(messages: list[Message]) -> list[dict[str, Any]]:
+    """Once committed: each new message to its room as `receive_message`, and counted as stored. Returns the
+    messages' JSON, built once for the room and the sender's ack alike."""
+    if not messages:
+        return []
     transaction.on_commit(lambda: MESSAGES_STORED.inc(len(messages)))
-    for message in messages:
-        publish_on_commit("receive_message", message_json(message), to=room_channel(message.room_id))
+    payloads = [message_json(message) for message in messages]
+    for message, payload in zip(messages, payloads, strict=True):
+        publish_on_commit("receive_message", payload, to=room_channel(message.room_id))
+    return payloads

@@ -167,8 +167,8 @@ class ChatNamespace(socketio.AsyncNamespace):
             # connection not subscribed to the room has it checked in the database with the batch.
             member=self._subscribed(sid, payload.roomId),
         )
-        message, _ = await self._message_writer.send(draft)  # committed and delivered with its batch
-        return {"message": message_json(message)}
+        result = await self._message_writer.store(draft)  # committed and delivered with its batch
+        return {"message": result.message_json()}  # the JSON its room was sent, not built again
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:
