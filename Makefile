@@ -8,7 +8,7 @@ PORT ?= 3000
 # The database `make run` serves from: DATABASE_URL, else the one in .env, else (empty) the embedded SQLite file.
 RUN_DATABASE_URL := $(or $(DATABASE_URL),$(shell sed -n 's/^DATABASE_URL=//p' .env 2>/dev/null | tail -n 1))
 # `make test` runs the suite twice: on MySQL (the local server as root with no password unless DATABASE_URL says
-# otherwise), then on the embedded SQLite default (a test database file beside db.sqlite3).
+# otherwise) and on the embedded SQLite default (a test database file beside db.sqlite3); see `pytest` below.
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),mysql://root@127.0.0.1:3306/test)
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The SQLite run leaves out the tests about MySQL itself (marked `mysql`, see conftest.py) and, to keep `make test`
@@ -81,13 +81,36 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# One database's run, in the foreground; PYTEST_MARK, when set, selects by marker (`pytest -m`).
+MARK_ARGS = $(if $(PYTEST_MARK),-m "$(PYTEST_MARK)")
+
 pytest-mysql: install
-	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(MARK_ARGS) $(PYTEST_ARGS)
 
 pytest-sqlite: install
-	env -u DATABASE_URL TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(SQLITE_PYTEST_ARGS) $(PYTEST_ARGS)
+	env -u DATABASE_URL TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(SQLITE_PYTEST_ARGS) $(MARK_ARGS) $(PYTEST_ARGS)
 
-pytest: pytest-mysql pytest-sqlite
+# Both runs, in two phases. Phase 1: the MySQL and the SQLite run side by side (each has its own test database,
+# and every test on Redis its own prefix), without the tests marked `timing` (bound to the wall clock:
+# TIMING_BOUND in conftest.py); each writes to test-artifacts/pytest-<database>.log, printed whole once it ends.
+# Phase 2: the `timing` tests, on MySQL then on SQLite, with the machine to themselves. Every run goes to its end;
+# the target fails if any of the four failed.
+pytest: install
+	@mkdir -p test-artifacts
+	@echo "==> phase 1: MySQL and SQLite side by side, without the timing-bound tests"
+	@trap 'kill 0' INT TERM; status=0; \
+	$(MAKE) --no-print-directory pytest-mysql PYTEST_MARK="not timing" >test-artifacts/pytest-mysql.log 2>&1 & \
+	mysql=$$!; \
+	$(MAKE) --no-print-directory pytest-sqlite PYTEST_MARK="not timing" >test-artifacts/pytest-sqlite.log 2>&1 & \
+	sqlite=$$!; \
+	wait $$mysql || status=1; echo "==> phase 1, MySQL (test-artifacts/pytest-mysql.log)"; \
+	cat test-artifacts/pytest-mysql.log; \
+	wait $$sqlite || status=1; echo "==> phase 1, SQLite (test-artifacts/pytest-sqlite.log)"; \
+	cat test-artifacts/pytest-sqlite.log; \
+	echo "==> phase 2: the timing-bound tests, on MySQL then on SQLite"; \
+	$(MAKE) --no-print-directory pytest-mysql PYTEST_MARK=timing || status=1; \
+	$(MAKE) --no-print-directory pytest-sqlite PYTEST_MARK=timing || status=1; \
+	exit $$status
 
 test: lint typecheck pytest
 

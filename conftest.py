@@ -21,6 +21,28 @@ SERVER_ENV = {
     "MAX_CONNECTIONS_PER_USER": "5",
 }
 
+# Tests bound to the wall clock: a killed process, a Redis restart or a drain observed within a deadline, the
+# cross-process rate limit, the typing timeout, the soak. They carry the `timing` marker, and `make test` runs
+# them in a phase of their own, after the rest of the MySQL and SQLite runs (which run side by side): see the
+# Makefile. A file, or one test of a file (every parameter of it).
+TIMING_BOUND = (
+    "messaging/tests/test_scale_out.py",
+    "messaging/tests/test_soak.py",
+    "messaging/tests/test_shutdown.py",
+    "chatbackend/tests/test_faults.py",
+    "chatbackend/tests/test_channels_manager.py",
+    "presence/tests/test_startup.py",
+    "accounts/tests/test_sessions_realtime.py::test_deactivation_closes_the_user_s_sockets_in_every_process",
+    "messaging/tests/test_realtime.py::test_rate_limit_refuses_the_sixth_message_and_recovers_after_the_window",
+    "messaging/tests/test_realtime.py::test_typing_clears_itself_when_the_typer_goes_quiet",
+)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark the tests of TIMING_BOUND `timing` (before `-m` selects by marker)."""
+    if any(item.nodeid == bound or item.nodeid.startswith((f"{bound}::", f"{bound}[")) for bound in TIMING_BOUND):
+        item.add_marker(pytest.mark.timing)
+
 
 @pytest.fixture(autouse=True)
 def fresh_process_counters() -> Iterator[None]:
@@ -106,7 +128,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On SQLite, leave out the tests about MySQL itself (deselected, not skipped: CI fails on a skip)."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
         return
     mysql_only = [item for item in items if item.get_closest_marker("mysql")]
     if mysql_only:

@@ -100,7 +100,7 @@ async def main(args: argparse.Namespace) -> list[Row]:
         if asgi == asgi_servers[0] and 5 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] scale-out")
             rows += await scaleout.scale_out(options, population, asgi)
-        if asgi == "daphne" and 6 in chosen:
+        if asgi == asgi_servers[0] and 6 in chosen:
             print(f"[{time.monotonic() - started:.0f}s] rooms served by one process")
             rows += await rooms.rooms_served_by_one_process(options, population, asgi)
     print(f"[{time.monotonic() - started:.0f}s] done")

@@ -22,7 +22,10 @@ from messaging.realtime.server import build_server  # noqa: E402
 logger = logging.getLogger(__name__)
 sio = build_server()
 hub.attach(sio)
-socketio_application = socketio.ASGIApp(sio, other_asgi_app=django_application, socketio_path="socket.io")
+# uvicorn imports the application before its loop runs, and starts it with a lifespan event (see _when_serving).
+socketio_application = socketio.ASGIApp(
+    sio, other_asgi_app=django_application, socketio_path="socket.io", on_startup=lambda: _schedule_presence()
+)
 
 # Latency under load, measured (bench/README.md): what start-up built (Django, models, URLs) lives as long as the
 # process, so the collector's full passes skip it instead of pausing the loop to walk it again and again; and the
@@ -52,8 +55,9 @@ def _schedule_presence() -> None:
 def _when_serving() -> None:
     """Start the presence heartbeat and reaper as the server starts, not at its first connection: users left
     online by a process that crashed go offline even if nobody connects here. daphne sends no lifespan events, so
-    this hooks the server's loop directly: uvicorn imports the application inside its running loop; daphne
-    before its Twisted reactor (which runs the asyncio loop) starts."""
+    this hooks the server's loop directly when it imports the application inside its running loop, or before its
+    Twisted reactor (which runs the asyncio loop) starts; uvicorn imports it before its loop and sends a lifespan
+    startup event (socketio_application's on_startup). Starting twice is harmless: ProcessPresence starts once."""
     try:
         asyncio.get_running_loop().call_soon(_schedule_presence)
         return

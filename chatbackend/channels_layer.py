@@ -19,6 +19,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer,
 
 logger = logging.getLogger("channels_redis.pubsub")  # the library's logger: its log filters apply
 CONFIRM_TIMEOUT_S = 3.0
+MARKER_SPAN = 64  # where a message's own marker is looked for: its first bytes
 
 
 class PipelinedShardConnection(RedisSingleShardConnection):
@@ -105,6 +106,12 @@ class PipelinedShardConnection(RedisSingleShardConnection):
                 logger.exception("Unexpected exception in receive task")
                 await asyncio.sleep(1)
 
+    def _receive_message(self, message: dict[str, Any] | None) -> None:
+        marker = self.channel_layer.channel_layer.own_marker
+        if message is not None and marker and marker in message["data"][:MARKER_SPAN]:
+            return  # this process's own publication, back from Redis: dropped before it is queued and decoded
+        super()._receive_message(message)
+
     def _confirm(self, channel: bytes | str) -> None:
         name = channel.decode() if isinstance(channel, bytes) else channel
         for confirmed in self._confirmations.pop(name, []):
@@ -114,6 +121,14 @@ class PipelinedShardConnection(RedisSingleShardConnection):
 
 class RedisPubSubLayer(RedisPubSubChannelLayer):
     """`channels_redis.pubsub.RedisPubSubChannelLayer` on PipelinedShardConnection; configured the same way."""
+
+    own_marker = b""  # messages carrying these bytes near their start are this process's own: see drop_own
+
+    def drop_own(self, marker: bytes) -> None:
+        """Drop, before decoding, the received messages whose first MARKER_SPAN bytes hold `marker`: a process
+        receives its own publications back on every group it joined, and discarding them decoded cost as much as
+        a delivery (chatbackend/channels_manager.py passes the serialized form of its host id)."""
+        self.own_marker = marker
 
     def _get_layer(self) -> RedisPubSubLoopLayer:
         loop = asyncio.get_running_loop()

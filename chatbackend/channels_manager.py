@@ -51,6 +51,9 @@ class ChannelLayerManager(FanoutManager):
 
     def initialize(self) -> None:
         super().initialize()
+        drop_own = getattr(self.layer, "drop_own", None)  # chatbackend.channels_layer's; not other layers'
+        if drop_own is not None:
+            drop_own(self.layer.serialize(self.host_id))  # every message names its sender's host id near its start
         self._ready, self._retry = asyncio.Event(), asyncio.Event()
         self.server.start_background_task(self._receive_forever)
         self.server.start_background_task(self._resync_forever)

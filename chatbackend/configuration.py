@@ -9,6 +9,7 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+MYSQL_ENGINE = "chatbackend.mysql_backend"
 SCHEMES = {"mysql": "mysql://user:password@host:3306/name", "sqlite": "sqlite:////absolute/path/to/file.sqlite3"}
 
 
@@ -43,6 +44,7 @@ def _mysql(database: dict[str, Any]) -> dict[str, Any]:
         "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
     }
     database["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    database["ENGINE"] = MYSQL_ENGINE  # Django's, with START TRANSACTION for atomic blocks
     return database
 
 

@@ -122,6 +122,16 @@ class MessageNotFound(ChatError):
     default_message = "The message does not exist."
 
 
+class ReplyTargetNotFound(MessageNotFound):
+    default_message = "replyToId: this room has no message with this id."
+
+
+class AttachmentNotFound(ChatError):
+    code = "attachment_not_found"
+    status = 404
+    default_message = "No such upload (or not one you may use or read)."
+
+
 class UserNotFound(ChatError):
     code = "user_not_found"
     status = 404
@@ -166,6 +176,10 @@ class MessageDeleted(Conflict):
     default_message = "The message has been deleted."
 
 
+class ReplyTargetDeleted(MessageDeleted):
+    default_message = "replyToId: the message replied to has been deleted."
+
+
 class DirectRoom(Conflict):
     code = "direct_room"
     default_message = "A direct-message room has exactly its two users and cannot be changed this way."
@@ -174,6 +188,11 @@ class DirectRoom(Conflict):
 class TooManyReactions(Conflict):
     code = "too_many_reactions"
     default_message = "This message has as many different reactions as it may have."
+
+
+class AttachmentInUse(Conflict):
+    code = "attachment_in_use"
+    default_message = "This upload is attached to a message already: upload the file again to send it again."
 
 
 class TooManyInvites(Conflict):

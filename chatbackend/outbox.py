@@ -43,12 +43,19 @@ async def run_in_order(handovers: Sequence[Handover]) -> None:
     together: list[Awaitable[None]] = []
     for handover in handovers:
         if handover.alone:
-            await asyncio.gather(*together)
+            await _run_together(together)
             together = []
             await handover.run()
         else:
             together.append(handover.run())
-    await asyncio.gather(*together)
+    await _run_together(together)
+
+
+async def _run_together(emits: list[Awaitable[None]]) -> None:
+    if len(emits) == 1:
+        await emits[0]  # the usual batch of one: no task for it
+    elif emits:
+        await asyncio.gather(*emits)
 
 
 def outbox() -> list[Handover] | None:

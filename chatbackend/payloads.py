@@ -48,6 +48,19 @@ def _check_text(max_length: int) -> Callable[[Any], str]:
     return check
 
 
+def _check_ids(max_items: int) -> Callable[[Any], tuple[int, ...]]:
+    check_id = _check_id(False)
+
+    def check(value: Any) -> tuple[int, ...]:
+        if not isinstance(value, list):
+            raise _Invalid("Must be a list of ids.")
+        if len(value) > max_items:
+            raise _Invalid(f"Must hold at most {max_items} ids.")
+        return tuple(check_id(item) for item in value)
+
+    return check
+
+
 def _check_flag(value: Any) -> bool:
     if not isinstance(value, bool):
         raise _Invalid("Must be a boolean.")
@@ -62,6 +75,11 @@ def id_field(*, allow_zero: bool = False, **kwargs: Any) -> Any:
 def text_field(*, max_length: int, **kwargs: Any) -> Any:
     """A JSON string of at most `max_length` characters before cleaning (a bound well above every cleaned limit)."""
     return dataclasses.field(metadata={"check": _check_text(max_length), "json": "string"}, **kwargs)
+
+
+def id_list_field(*, max_items: int, **kwargs: Any) -> Any:
+    """A JSON array of at most `max_items` positive integer ids (a bound above every limit the services apply)."""
+    return dataclasses.field(metadata={"check": _check_ids(max_items), "json": "integers"}, **kwargs)
 
 
 def flag_field(**kwargs: Any) -> Any:

@@ -40,11 +40,11 @@ STATUS_MEANINGS = {
     "403": "The caller may not do this here: not_room_member, invite_code_required, invalid_invite_code, "
     "insufficient_role, banned, not_message_sender or forbidden.",
     "404": "Unknown id: room_not_found, message_not_found, user_not_found, member_not_found, invalid_invite_code "
-    "(no room has the code) or not_found.",
-    "409": "Conflicts with the current state: email_taken, message_deleted, direct_room, too_many_reactions or "
-    "too_many_invites.",
+    "(no room has the code), attachment_not_found or not_found.",
+    "409": "Conflicts with the current state: email_taken, message_deleted, direct_room, too_many_reactions, "
+    "too_many_invites or attachment_in_use.",
     "410": "invite_expired: the invite link has expired or been used up.",
-    "413": "payload_too_large: the body is over MAX_BODY_BYTES.",
+    "413": "payload_too_large: the body is over MAX_BODY_BYTES (an upload: over UPLOAD_MAX_BYTES).",
     "415": "unsupported_media_type: send JSON with Content-Type: application/json.",
     "429": "rate_limited: wait retryAfterMs (also in details and the Retry-After header, in seconds).",
     "503": "unavailable: the database (or Redis) cannot be reached right now; retry later.",
@@ -129,6 +129,20 @@ class StrictIdFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
         return {"type": "integer", "minimum": 0 if self.target.allow_zero else 1, "maximum": MAX_ID}
+
+
+class StrictIdListFieldSchema(OpenApiSerializerFieldExtension):
+    """A StrictIdListField with the rule its service enforces: at most `cleaned_max_items` distinct ids."""
+
+    target_class = "chatbackend.validation.StrictIdListField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Any) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            "maxItems": self.target.cleaned_max_items,
+            "uniqueItems": True,
+        }
 
 
 # Query parameters of the paginated lists (history, members), with the rules of their selectors.

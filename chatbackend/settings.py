@@ -147,6 +147,22 @@ warnings.filterwarnings("ignore", message="No directory at", category=UserWarnin
 # Request bodies: a message is at most 4,000 characters, so 1 MB is generous; more is answered with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1_000_000)
 
+# Uploads (POST /api/uploads): files go through Django's storage API. By default they are files under MEDIA_ROOT,
+# which nothing serves directly: the API serves each one after checking the reader may read its room. Any other
+# storage by configuration, e.g. S3-compatible with django-storages (README, "Attachments"):
+# STORAGE_BACKEND=storages.backends.s3.S3Storage and its options as JSON in STORAGE_OPTIONS.
+MEDIA_ROOT = BASE_DIR / env.str("MEDIA_ROOT", default="media")  # relative to the checkout, or absolute
+STORAGES = {
+    "default": {
+        "BACKEND": env.str("STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("STORAGE_OPTIONS", default={}) or {"location": str(MEDIA_ROOT), "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# An upload above this many bytes is refused with 413 while it streams in; bigger than FILE_UPLOAD_MAX_MEMORY_SIZE
+# (Django's 2.5 MB), it is spooled to a temporary file, never held in memory.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10_000_000)
+
 # CORS: unset means same origin only; "*" allows any origin.
 _cors_origins = env.list("CORS_ORIGIN", default=[])
 CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
@@ -240,6 +256,10 @@ CHAT = {
     "REACTIONS_PER_USER_MAX": env.int("REACTIONS_PER_USER_MAX", default=10),
     # JSON nested deeper than this is refused before parsing (REST: 400 malformed_request; Socket.IO: closed).
     "JSON_MAX_DEPTH": env.int("JSON_MAX_DEPTH", default=32),
+    # Attachments one message carries; uploads nobody attached are purged after ORPHAN_UPLOAD_HOURS
+    # (`manage.py purge_uploads`).
+    "MESSAGE_MAX_ATTACHMENTS": env.int("MESSAGE_MAX_ATTACHMENTS", default=10),
+    "ORPHAN_UPLOAD_HOURS": env.int("ORPHAN_UPLOAD_HOURS", default=24),
     "MESSAGE_RATE_LIMIT": env.int("MESSAGE_RATE_LIMIT", default=5),
     "MESSAGE_RATE_WINDOW_MS": env.int("MESSAGE_RATE_WINDOW_MS", default=10_000),
     # Threads (and so DB connections) that run ORM work for the Socket.IO handlers of one process.
@@ -271,6 +291,7 @@ CHAT = {
         "register_ip": env.str("THROTTLE_REGISTER_IP", default="20/hour"),
         "register_account": env.str("THROTTLE_REGISTER_ACCOUNT", default="5/hour"),
         "invite_code_failures": env.str("THROTTLE_INVITE_CODE_FAILURES", default="10/hour"),
+        "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
     },
 }
 

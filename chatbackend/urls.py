@@ -18,7 +18,7 @@ from chatbackend.errors import InternalError, NotFound, error_body
 from chatbackend.health import Health, Live, Ready, metrics_view
 from chatbackend.validation import id_from_text
 from messaging import api as messaging_api
-from messaging import search_api
+from messaging import search_api, uploads_api
 from messaging.realtime.reference import socketio_reference
 from rooms import api as rooms_api
 from rooms import invites_api
@@ -82,8 +82,11 @@ urlpatterns = [
     *api(f"{ROOM}/read", messaging_api.RoomRead, "room-read"),
     *api(f"{ROOM}/messages", messaging_api.RoomMessages, "room-messages"),
     *api("messages/<id:message_id>", messaging_api.MessageDetail, "message"),
+    *api("messages/<id:message_id>/replies", messaging_api.MessageReplies, "message-replies"),
     *api("messages/<id:message_id>/reactions", messaging_api.MessageReactions, "message-reactions"),
     *api("messages/<id:message_id>/reactions/<str:emoji>", messaging_api.MessageReaction, "message-reaction"),
+    *api("uploads", uploads_api.Uploads, "uploads"),
+    *api("uploads/<id:attachment_id>", uploads_api.UploadDetail, "upload"),
     *api("dms", rooms_api.DirectRooms, "dms"),
     *api("search", search_api.Search, "search"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -27,6 +27,7 @@ MAX_ID = 2**63 - 1
 # cleaned limits (cleaning may remove characters), and low enough for the code that reads the value whole.
 RAW_TEXT_MAX_LENGTH = 100_000  # message content
 RAW_LINE_MAX_LENGTH = 10_000  # names, emails, tokens
+RAW_IDS_MAX_ITEMS = 100  # lists of ids (attachmentIds)
 RAW_WORD_MAX_LENGTH = 1_000  # passwords (validators compare them with the name and email), codes, emoji, roles
 
 
@@ -83,10 +84,11 @@ class FieldErrors:
         raise ValidationFailed("; ".join(refusal.message for refusal in self._refusals), **details)
 
 
-def clean_text(value: str, *, field: str, max_length: int) -> str:
-    """Strip control characters (not newline or tab) and surrounding whitespace; refuse empty or too long text."""
+def clean_text(value: str, *, field: str, max_length: int, allow_empty: bool = False) -> str:
+    """Strip control characters (not newline or tab) and surrounding whitespace; refuse too long text, and empty
+    text unless `allow_empty`."""
     cleaned = _CONTROL_CHARS.sub("", value).strip()
-    if not cleaned:
+    if not cleaned and not allow_empty:
         raise ValidationFailed(f"{field} must not be empty.", **{field: ["This field may not be blank."]})
     if len(cleaned) > max_length:
         raise ValidationFailed(
@@ -187,6 +189,38 @@ class StrictIdField(serializers.Field):
 
     def to_representation(self, value: Any) -> int:
         return int(value)
+
+
+class StrictIdListField(serializers.Field):
+    """A JSON array of at most `max_items` positive integer ids, as a tuple. `cleaned_max_items` says the limit the
+    service enforces, with no repeats (the OpenAPI schema shows it; the service applies it)."""
+
+    default_error_messages = {
+        "not_a_list": "Must be a list of ids.",
+        "too_many": "Must hold at most {max_items} ids.",
+        "invalid": "Must be a positive integer id.",
+    }
+
+    def __init__(self, *, max_items: int, cleaned_max_items: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        self.cleaned_max_items = cleaned_max_items
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> tuple[int, ...]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        if len(data) > self.max_items:
+            self.fail("too_many", max_items=self.max_items)
+        checked = []
+        for item in data:
+            value = id_from_text(item) if isinstance(item, str) else item
+            if not is_id(value):
+                self.fail("invalid")
+            checked.append(int(value))
+        return tuple(checked)
+
+    def to_representation(self, value: Any) -> list[int]:
+        return [int(item) for item in value]
 
 
 class StrictIntegerField(serializers.IntegerField):

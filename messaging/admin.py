@@ -22,6 +22,9 @@ MESSAGE_FIELDS = (
     "edited_at",
     "deleted_at",
     "reactions",
+    "reply_to",
+    "reply_count",
+    "last_reply_at",
     "seq",
     "client_msg_id",
 )
@@ -52,7 +55,7 @@ class MessageAdmin(admin.ModelAdmin):
     ]
     search_fields = ["content", "sender__email"]
     search_help_text = "Words of the content, or the sender's email."
-    raw_id_fields = ["room", "sender"]
+    raw_id_fields = ["room", "sender", "reply_to"]
     list_select_related = ["room", "sender"]
     show_full_result_count = False
     fields = MESSAGE_FIELDS

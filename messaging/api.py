@@ -1,4 +1,5 @@
-"""REST entry points of messaging: a room's history, sending, editing, deleting, reactions and read state."""
+"""REST entry points of messaging: a room's history, sending, replies, editing, deleting, reactions and read
+state."""
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.authentication import current_user
 from chatbackend.schema import AFTER_PARAMETER, LIMIT_PARAMETER, cursor_parameter, errors, text_path_parameter
 from chatbackend.validation import page_limit, parse
-from messaging import changes, selectors, services
+from messaging import changes, selectors, services, threads
 from messaging.serializers import EditMessageIn, MarkReadIn, MessageIn, MessageOut, ReactionIn, message_json
 
 HistoryPageOut = inline_serializer(
@@ -41,14 +42,21 @@ class RoomMessages(APIView):
         )
         return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
-    @extend_schema(request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 429)})
+    @extend_schema(
+        request=MessageIn, responses={201: MessageOut, 200: MessageOut, **errors(400, 401, 403, 404, 409, 429)}
+    )
     def post(self, request: Request, room_id: int) -> Response:
         """Send a message.
 
         Stores a message from a member (content 1 to 4,000 characters after trimming), then delivers it to the
         room's connections as `receive_message`. A retry with the same `clientMsgId` stores and delivers nothing
-        new and answers 200 with the first message. At most MESSAGE_RATE_LIMIT sends per MESSAGE_RATE_WINDOW_MS
-        per user and room (shared with socket sends): beyond, 429 `rate_limited` with `retryAfterMs`.
+        new and answers 200 with the first message. With `replyToId` it is a reply to that message of the room:
+        the room also gets `thread_updated` with the message's new `replyCount` (404 `message_not_found` if the
+        room has no such message, 409 `message_deleted` if it was deleted). `attachmentIds` attaches your uploads
+        (POST /api/uploads), each to one message only (404 `attachment_not_found` for ids that are not your
+        uploads, 409 `attachment_in_use` once attached); content may then be empty. At most MESSAGE_RATE_LIMIT
+        sends per MESSAGE_RATE_WINDOW_MS per user and room (shared with socket sends): beyond, 429 `rate_limited`
+        with `retryAfterMs`.
         """
         payload = parse(MessageIn, request.data)
         message, created = services.send_message(
@@ -56,8 +64,32 @@ class RoomMessages(APIView):
             room_id=room_id,
             content=payload["content"],
             client_msg_id=payload["clientMsgId"],
+            reply_to_id=payload["replyToId"],
+            attachment_ids=payload["attachmentIds"],
         )
         return Response(message_json(message), status=201 if created else 200)
+
+
+class MessageReplies(APIView):
+    @extend_schema(
+        operation_id="messages_replies",
+        parameters=[cursor_parameter(threads.CURSOR_PATTERN), LIMIT_PARAMETER],
+        responses={200: HistoryPageOut, **errors(400, 401, 404)},
+    )
+    def get(self, request: Request, message_id: int) -> Response:
+        """A message's replies.
+
+        The thread of a message: its direct replies (deleted ones as tombstones), oldest first, `limit` per page
+        (50 by default, at most 100), following `nextCursor` for newer ones. Readable by whoever can read the
+        message's room (as history); a message of a private room you are not in is 404 `message_not_found`.
+        """
+        page = threads.thread_page(
+            user=current_user(request),
+            message_id=message_id,
+            cursor=request.query_params.get("cursor") or None,
+            limit=page_limit(request.query_params.get("limit")),
+        )
+        return Response({"messages": [message_json(m) for m in page.messages], "nextCursor": page.next_cursor})
 
 
 ReadStateOut = inline_serializer(

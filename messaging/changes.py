@@ -15,6 +15,7 @@ from accounts.models import User
 from chatbackend.errors import MessageDeleted, MessageNotFound, RoomNotFound, TooManyReactions
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.validation import clean_text
+from messaging import attachments
 from messaging.models import Message, Reaction
 from messaging.positions import advance_read_position, read_position
 from messaging.selectors import get_message
@@ -98,7 +99,8 @@ def _tombstone(message: Message) -> None:
     message.content = ""
     message.deleted_at = timezone.now()
     message.reactions = {}
-    message.save(update_fields=["content", "deleted_at", "reactions"])
+    attachments.delete_for_message(message)  # the files go once this commits
+    message.save(update_fields=["content", "deleted_at", "reactions", "attachment_count"])
     Reaction.objects.filter(message=message).delete()
     publish_on_commit("message_deleted", message_json(message), to=room_channel(message.room_id))
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from chatbackend.db import update_from_rows
+from chatbackend.db import locked_rows, update_from_rows, values_table
 from rooms.models import Room, RoomMember
 
 
@@ -18,20 +18,10 @@ def lock_message_seqs(room_ids: Iterable[int]) -> dict[int, int]:
 
     The caller hands out positions message_seq + 1, + 2, ... and writes
     the new totals with `record_new_messages` in the same transaction. Rows are locked in id order, so two
-    batches sharing rooms wait for each other instead of deadlocking.
+    batches sharing rooms wait for each other instead of deadlocking (`locked_rows`).
     """
-    wanted = sorted(set(room_ids))
-    if not wanted:
-        return {}
-    # SQL, not a queryset: compiling the ORM's SELECT ... FOR UPDATE cost more than running it, on every batch.
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the whole file
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, message_seq FROM {Room._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(wanted))}) "
-            f"ORDER BY id{lock}",
-            wanted,
-        )
-        return {int(room_id): int(seq) for room_id, seq in cursor.fetchall()}
+    rows = locked_rows(Room._meta.db_table, ("id", "message_seq"), room_ids)
+    return {int(room_id): int(seq) for room_id, seq in rows}
 
 
 def record_new_messages(*, newest: dict[int, tuple[int, int]]) -> None:
@@ -43,6 +33,33 @@ def record_new_messages(*, newest: dict[int, tuple[int, int]]) -> None:
         match=("id",),
         assign={"message_seq": "seq", "last_message_id": "message_id"},
     )
+
+
+def record_sends(*, newest: dict[int, tuple[int, int]], read_to: dict[tuple[int, int], tuple[int, int]]) -> None:
+    """`record_new_messages(newest=newest)` and `advance_read_positions(positions=read_to)` together: one
+    multi-table UPDATE on MySQL and MariaDB (a round trip less per group-commit batch), the two UPDATEs elsewhere.
+
+    Every room of `read_to` must be in `newest` (the senders' rooms of a batch). A room row is updated once however
+    many of its senders join it (MySQL updates each row of a multi-table UPDATE at most once), and all of them
+    carry the same newest values; a member already at or past its position is left alone by the LEFT JOIN.
+    """
+    if connection.vendor != "mysql" or not read_to:
+        record_new_messages(newest=newest)
+        advance_read_positions(positions=read_to)
+        return
+    rows_sql, params = values_table(
+        ("room_id", "user_id", "seq", "message_id", "read_seq", "read_id"),
+        ((room, user, *newest[room], seq, mid) for (room, user), (mid, seq) in read_to.items()),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} AS r JOIN ({rows_sql}) AS v ON r.id = v.room_id "
+            f"LEFT JOIN {RoomMember._meta.db_table} AS m "
+            "ON m.room_id = v.room_id AND m.user_id = v.user_id AND m.read_seq < v.read_seq "
+            "SET r.message_seq = v.seq, r.last_message_id = v.message_id, "
+            "m.read_seq = v.read_seq, m.last_read_message_id = v.read_id",
+            params,
+        )
 
 
 def advance_read_positions(*, positions: dict[tuple[int, int], tuple[int, int]]) -> None:

@@ -3,9 +3,12 @@
 import re
 from dataclasses import dataclass
 
+from django.db import connection
+
 from accounts.models import User
 from chatbackend.errors import MessageNotFound, ValidationFailed
 from chatbackend.validation import id_from_text, is_id
+from messaging.attachments import prefetch
 from messaging.models import Message
 from rooms.access import require_readable
 from rooms.selectors import get_room
@@ -60,15 +63,33 @@ def history_page(
     direction, bound = (NEWER, after) if after is not None else (OLDER, None)
     if cursor:
         direction, bound = decode_cursor(cursor)
-    messages = Message.objects.filter(room_id=room.id)
-    if direction == NEWER:
-        messages = messages.filter(id__gt=bound or 0).order_by("id")
-    else:
-        messages = (messages.filter(id__lt=bound) if bound is not None else messages).order_by("-id")
-    page = list(messages[: limit + 1])
+    page = _page_of(room.id, direction, bound, limit + 1)
     has_more = len(page) > limit
     page = page[:limit]
+    prefetch(page)  # one query for the page's attachments, none for a page of text
     return HistoryPage(messages=page, next_cursor=encode_cursor(page[-1].id, direction) if has_more else None)
+
+
+def _page_of(room_id: int, direction: str, bound: int | None, limit: int) -> list[Message]:
+    """Up to `limit` messages of the room past `bound` in `direction`, by the (room_id, id) index.
+
+    The index is named on MySQL/MariaDB: with the room fixed, their optimizer may walk the primary key from the
+    newest row instead, skipping every later row of other rooms, seconds for a quiet room below a busy one (a
+    room of 10k under one of 1M: 2 s a page). SQLite's planner takes the index by itself.
+    """
+    if direction == NEWER:
+        condition, order, params = "id > %s", "id", [room_id, bound or 0, limit]
+    elif bound is not None:
+        condition, order, params = "id < %s", "id DESC", [room_id, bound, limit]
+    else:
+        condition, order, params = "1 = 1", "id DESC", [room_id, limit]
+    hint = " FORCE INDEX (messages_room_id_idx)" if connection.vendor == "mysql" else ""
+    table = Message._meta.db_table
+    return list(
+        Message.objects.raw(
+            f"SELECT * FROM {table}{hint} WHERE room_id = %s AND {condition} ORDER BY {order} LIMIT %s", params
+        )
+    )
 
 
 def get_message(message_id: int) -> Message:

@@ -7,13 +7,39 @@ from django.conf import settings
 from rest_framework import serializers
 
 from chatbackend.validation import (
+    RAW_IDS_MAX_ITEMS,
     RAW_TEXT_MAX_LENGTH,
     RAW_WORD_MAX_LENGTH,
     StrictBooleanField,
     StrictCharField,
     StrictIdField,
+    StrictIdListField,
 )
-from messaging.models import Message
+from messaging.models import Attachment, Message
+
+
+class AttachmentOut(serializers.Serializer[Attachment]):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The uploaded file's name, cleaned (no directories or control characters).")
+    size = serializers.IntegerField(help_text="Bytes.")
+    contentType = serializers.CharField(help_text="Sniffed from the bytes at upload, not the client's claim.")
+    url = serializers.CharField(
+        help_text="Where to GET the bytes, with your bearer token: the uploader, or anyone who may read the room."
+    )
+
+    def to_representation(self, instance: Attachment) -> dict[str, Any]:
+        return attachment_json(instance)
+
+
+def attachment_json(attachment: Attachment) -> dict[str, Any]:
+    """AttachmentOut's output; `url` is the authenticated download view (messaging/uploads_api.py)."""
+    return {
+        "id": attachment.id,
+        "name": attachment.name,
+        "size": attachment.size,
+        "contentType": attachment.content_type,
+        "url": f"/api/uploads/{attachment.id}",
+    }
 
 
 class MessageOut(serializers.Serializer[Message]):
@@ -30,6 +56,13 @@ class MessageOut(serializers.Serializer[Message]):
     reactions = serializers.DictField(
         child=serializers.IntegerField(), help_text="Emoji to the number of users who reacted with it."
     )
+    replyToId = serializers.IntegerField(
+        source="reply_to_id", allow_null=True, help_text="The message of the room this one replies to; null if none."
+    )
+    replyCount = serializers.IntegerField(
+        source="reply_count", help_text="Direct replies to this message, deleted ones included (see /replies)."
+    )
+    attachments = AttachmentOut(many=True, source="attachment_list", help_text="Files sent with it; [] once deleted.")
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -53,11 +86,20 @@ def message_json(message: Message) -> dict[str, Any]:
         "editedAt": _iso(message.edited_at),
         "deletedAt": _iso(message.deleted_at),
         "reactions": {emoji: int(count) for emoji, count in (message.reactions or {}).items()},
+        "replyToId": message.reply_to_id,
+        "replyCount": message.reply_count,
+        "attachments": [attachment_json(attachment) for attachment in message.attachment_list],
     }
 
 
+def thread_event(*, room_id: int, message_id: int, reply_count: int, last_reply_at: datetime) -> dict[str, Any]:
+    """`thread_updated`: a message's reply count and the time of its newest reply, after new replies."""
+    return {"roomId": room_id, "messageId": message_id, "replyCount": reply_count, "lastReplyAt": _iso(last_reply_at)}
+
+
 class MessageIn(serializers.Serializer[Any]):
-    """A send: content (cleaned and length-checked by the service) and an optional client id for retries."""
+    """A send: content (cleaned and length-checked by the service), an optional client id for retries, and the
+    message it replies to."""
 
     content = StrictCharField(max_length=RAW_TEXT_MAX_LENGTH, cleaned_max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
     clientMsgId = StrictCharField(
@@ -67,6 +109,22 @@ class MessageIn(serializers.Serializer[Any]):
         allow_null=True,
         default=None,
         help_text="Your id for this send: a retry with the same id stores nothing new and returns the first message.",
+    )
+    replyToId = StrictIdField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Reply to this message of the room (not a deleted one): 404 message_not_found if the room has no "
+        "such message, 409 message_deleted if it was deleted.",
+    )
+
+    attachmentIds = StrictIdListField(
+        max_items=RAW_IDS_MAX_ITEMS,
+        cleaned_max_items=settings.CHAT["MESSAGE_MAX_ATTACHMENTS"],
+        required=False,
+        default=tuple,
+        help_text="Your uploads (POST /api/uploads) to attach, each once, at most MESSAGE_MAX_ATTACHMENTS; with"
+        " some, content may be empty.",
     )
 
 

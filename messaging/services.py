@@ -2,35 +2,36 @@
 
 Every send takes the same two steps, whoever calls it:
 - `prepare_send`: the checks that need no database (room id, content, clientMsgId), before a send is queued;
-- `store_messages`: membership, retries, the rate limit and the write, for a whole batch in one transaction.
+- `store_messages`: membership, retries, replies (messaging/threads.py), the rate limit and the write, for a whole
+  batch in one transaction.
 The REST send and management commands call `send_message` (a batch of one); the Socket.IO handlers hand prepared
 sends to the process's group-commit writer (messaging/realtime/writer.py), which stores many with one `store_messages`.
 Like every service, storing publishes its events on commit: each new message goes to its room as `receive_message`,
-whoever sent it.
+whoever sent it, and a reply's parent as `thread_updated`.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chatbackend.db import any_row, values_table
 from chatbackend.errors import NotRoomMember, RoomNotFound
 from chatbackend.events import publish_on_commit, room_channel
 from chatbackend.metrics import MESSAGES_STORED
 from chatbackend.validation import FieldErrors, clean_text
+from messaging import attachments, threads
+from messaging.inserts import insert_messages
 from messaging.models import Message
-from messaging.positions import advance_read_positions, lock_message_seqs, record_new_messages
+from messaging.positions import lock_message_seqs, record_new_messages, record_sends
 from messaging.ratelimit import rate_limiter
+from messaging.send_lookups import RetryKey, earlier_sends
 from messaging.serializers import message_json
 from rooms.access import members_among
 from rooms.selectors import check_room_id, private_room_ids
-
-RetryKey = tuple[int, int, str]  # (room id, sender id, client_msg_id): the unique index of Message
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class SendDraft:
     room_id: int
     content: str
     client_msg_id: str | None
+    reply_to_id: int | None = None  # a reply to this message, checked with the batch (messaging/threads.py)
     member: bool = False  # the sender's membership was decided at subscription: no query with the batch
+    attachment_ids: tuple[int, ...] = ()  # uploads of the sender to attach (messaging.attachments)
 
     @property
     def retry_key(self) -> RetryKey | None:
@@ -55,6 +58,12 @@ class SendResult:
     message: Message | None = None
     created: bool = False
     error: Exception | None = None
+    published: dict[str, Any] | None = None  # a created message's JSON, as its room was sent it
+
+    def message_json(self) -> dict[str, Any]:
+        """The message's JSON: the one its room was sent, else built (a retry's first message)."""
+        message, _ = self.unwrap()
+        return self.published if self.published is not None else message_json(message)
 
     def unwrap(self) -> tuple[Message, bool]:
         """(message, created), or raise the refusal."""
@@ -65,7 +74,14 @@ class SendResult:
 
 
 def prepare_send(
-    *, sender: User, room_id: int, content: str, client_msg_id: str | None = None, member: bool = False
+    *,
+    sender: User,
+    room_id: int,
+    content: str,
+    client_msg_id: str | None = None,
+    reply_to_id: int | None = None,
+    member: bool = False,
+    attachment_ids: Sequence[int] = (),
 ) -> SendDraft:
     """Check and clean a send without the database; raises RoomNotFound (impossible id) or ValidationFailed.
 
@@ -75,24 +91,44 @@ def prepare_send(
     """
     check_room_id(room_id)
     fields = FieldErrors()
-    cleaned = fields.check(clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"])
+    ids = fields.check(attachments.check_ids, attachment_ids) or ()
+    cleaned = fields.check(
+        clean_text, content, field="content", max_length=settings.CHAT["MESSAGE_MAX_LENGTH"], allow_empty=bool(ids)
+    )
     if client_msg_id is not None:  # cleaned as any text is, so that the OpenAPI pattern states the one rule
         client_msg_id = fields.check(
             clean_text, client_msg_id, field="clientMsgId", max_length=settings.CHAT["CLIENT_MSG_ID_MAX_LENGTH"]
         )
+    reply_to_id = fields.check(threads.check_reply_to_id, reply_to_id)
     fields.raise_any()
     assert cleaned is not None
-    content = cleaned
-    return SendDraft(sender_id=sender.id, room_id=room_id, content=content, client_msg_id=client_msg_id, member=member)
+    return SendDraft(
+        sender.id, room_id, cleaned, client_msg_id, reply_to_id=reply_to_id, member=member, attachment_ids=ids
+    )
 
 
-def send_message(*, sender: User, room_id: int, content: str, client_msg_id: str | None = None) -> tuple[Message, bool]:
+def send_message(
+    *,
+    sender: User,
+    room_id: int,
+    content: str,
+    client_msg_id: str | None = None,
+    reply_to_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
+) -> tuple[Message, bool]:
     """Store a message from a member, delivered to its room once committed. Returns (message, created).
 
     A retry with the same client_msg_id returns the first message, stores nothing and counts no rate. Raises
     ChatError on any refusal, before anything is stored. A batch of one: see `store_messages`.
     """
-    draft = prepare_send(sender=sender, room_id=room_id, content=content, client_msg_id=client_msg_id)
+    draft = prepare_send(
+        sender=sender,
+        room_id=room_id,
+        content=content,
+        client_msg_id=client_msg_id,
+        reply_to_id=reply_to_id,
+        attachment_ids=attachment_ids,
+    )
     return store_messages([draft])[0].unwrap()
 
 
@@ -100,11 +136,11 @@ def store_messages(drafts: Sequence[SendDraft]) -> list[SendResult]:
     """Store prepared sends in one transaction; returns one result per draft, in order.
 
     Per send: the room must exist and the sender be a member (else RoomNotFound, also for a private room of
-    others, or NotRoomMember); a retry of a
-    stored clientMsgId, or a repeat of one earlier in the batch, returns the first message and counts no rate;
-    the rest is rate limited (RateLimited), then stored. A refusal concerns its own send only. A database failure
-    raises: then nothing of the batch is stored. A room's messages take positions in the order of `drafts`, and
-    their ids rise with their positions.
+    others, or NotRoomMember); a retry of a stored clientMsgId, or a repeat of one earlier in the batch, returns the
+    first message and counts no rate; a reply needs its parent (messaging/threads.py: ReplyTargetNotFound,
+    ReplyTargetDeleted); the rest is rate limited (RateLimited), then stored. A refusal concerns its own send only.
+    A database failure raises: then nothing of the batch is stored. A room's messages take positions in the order
+    of `drafts`, and their ids rise with their positions.
     """
     results: list[SendResult | None] = [None] * len(drafts)
     try:
@@ -163,7 +199,7 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
     members = members_among(
         (draft.room_id, draft.sender_id) for draft in drafts if draft.room_id in next_seq and not draft.member
     )
-    earlier = _earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
+    earlier = earlier_sends(draft.retry_key for draft in drafts if draft.retry_key is not None)
     outsiders = {
         d.room_id for d in drafts if d.room_id in next_seq and not d.member and (d.room_id, d.sender_id) not in members
     }
@@ -187,12 +223,18 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
             if key is not None:
                 first_with_key[key] = index
             to_store.append(index)
+    parents, refusals = threads.check_replies([(drafts[i].room_id, drafts[i].reply_to_id) for i in to_store])
+    to_store = _refuse(to_store, refusals, results)
+    wanted = {index: (drafts[index].sender_id, drafts[index].attachment_ids) for index in to_store}
+    claims = attachments.lock_claims({index: send for index, send in wanted.items() if send[1]})
+    for index, claimed in claims.items():
+        if isinstance(claimed, Exception):  # not the sender's uploads to attach
+            results[index] = SendResult(error=claimed)
+    to_store = [index for index in to_store if results[index] is None]
     if count_rate and to_store:
-        refusals = rate_limiter().hit_many([(drafts[index].sender_id, drafts[index].room_id) for index in to_store])
-        for index, refusal in zip(to_store, refusals, strict=True):
-            if refusal is not None:
-                results[index] = SendResult(error=refusal)
-        to_store = [index for index, refusal in zip(to_store, refusals, strict=True) if refusal is None]
+        to_store = _refuse(
+            to_store, rate_limiter().hit_many([(drafts[i].sender_id, drafts[i].room_id) for i in to_store]), results
+        )
 
     messages = []
     now = timezone.now()
@@ -205,95 +247,52 @@ def _store(drafts: Sequence[SendDraft], results: list[SendResult | None], *, cou
                 sender_id=draft.sender_id,
                 content=draft.content,
                 client_msg_id=draft.client_msg_id,
+                reply_to_id=draft.reply_to_id,
                 seq=next_seq[draft.room_id],
                 created_at=now,
                 reactions={},
+                attachment_count=len(draft.attachment_ids),
             )
         )
     if messages:
         # One multi-row INSERT: its rows get ascending ids in this order, so ids rise with positions in a room.
-        _insert(messages)
+        insert_messages(messages)
+        for index, message in zip(to_store, messages, strict=True):
+            if isinstance(rows := claims.get(index), list):
+                attachments.claim(message, rows)
         newest: dict[int, tuple[int, int]] = {}
         read_to: dict[tuple[int, int], tuple[int, int]] = {}
         for message in messages:
             newest[message.room_id] = (message.seq, message.id)
             # Writing in a room reads it: the sender's own messages are never unread.
             read_to[(message.room_id, message.sender_id)] = (message.id, message.seq)
-        record_new_messages(newest=newest)
-        advance_read_positions(positions=read_to)
-        _publish_new(messages)
-    for index, message in zip(to_store, messages, strict=True):
-        results[index] = SendResult(message=message, created=True)
+        record_sends(newest=newest, read_to=read_to)
+    published = _publish_new(messages)  # before count_replies: a room hears of a reply before its thread update
+    if messages:
+        threads.count_replies(messages, parents)
+    for index, message, payload in zip(to_store, messages, published, strict=True):
+        results[index] = SendResult(message=message, created=True, published=payload)
     for index, first in repeats:
         settled = results[first]
         assert settled is not None
         results[index] = SendResult(message=settled.message, error=settled.error)
 
 
-def _insert(messages: list[Message]) -> None:
-    """INSERT the new messages in one statement, in SQL: `bulk_create` compiled it for longer than the database
-    took to run it, on every batch. Ids come back with RETURNING (MariaDB, SQLite) or are read back (MySQL 8)."""
-    columns = ("room_id", "sender_id", "content", "created_at", "client_msg_id", "seq", "reactions")
-    created_at = connection.ops.adapt_datetimefield_value(messages[0].created_at)
-    params: list[Any] = []
-    for message in messages:
-        params += [message.room_id, message.sender_id, message.content, created_at, message.client_msg_id]
-        params += [message.seq, "{}"]
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    returning = connection.features.can_return_rows_from_bulk_insert
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Message._meta.db_table} ({', '.join(columns)}) VALUES {', '.join([row] * len(messages))}"
-            + (" RETURNING id" if returning else ""),
-            params,
-        )
-        if returning:
-            for message, (message_id,) in zip(messages, cursor.fetchall(), strict=True):
-                message.id = int(message_id)
-    if not returning:
-        _read_back_ids(messages)  # MySQL 8: no RETURNING
-    for message in messages:  # as bulk_create leaves them: stored rows
-        message._state.adding = False
-        message._state.db = connection.alias
+def _refuse(to_store: list[int], refusals: Sequence[Exception | None], results: list[SendResult | None]) -> list[int]:
+    """Settle the refused sends (a refusal per index of `to_store`) into `results`; the indexes still to store."""
+    for index, refusal in zip(to_store, refusals, strict=True):
+        if refusal is not None:
+            results[index] = SendResult(error=refusal)
+    return [index for index, refusal in zip(to_store, refusals, strict=True) if refusal is None]
 
 
-def _publish_new(messages: list[Message]) -> None:
-    """Once committed: each new message to its room as `receive_message`, and counted as stored."""
+def _publish_new(messages: list[Message]) -> list[dict[str, Any]]:
+    """Once committed: each new message to its room as `receive_message`, and counted as stored. Returns the
+    messages' JSON, built once for the room and the sender's ack alike."""
+    if not messages:
+        return []
     transaction.on_commit(lambda: MESSAGES_STORED.inc(len(messages)))
-    for message in messages:
-        publish_on_commit("receive_message", message_json(message), to=room_channel(message.room_id))
-
-
-def _read_back_ids(messages: list[Message]) -> None:
-    """Fill in the ids of just inserted messages by their (room, seq), unique per row: the positions were handed
-    out under the rooms' locks, which this transaction still holds."""
-    spans: dict[int, tuple[int, int]] = {}
-    for message in messages:
-        low, high = spans.get(message.room_id, (message.seq, message.seq))
-        spans[message.room_id] = (min(low, message.seq), max(high, message.seq))
-    wanted, params = values_table(
-        ("room_id", "low", "high"), ((room, low, high) for room, (low, high) in spans.items())
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.room_id, m.seq, m.id FROM ({wanted}) AS v JOIN {Message._meta.db_table} AS m "
-            "ON m.room_id = v.room_id AND m.seq BETWEEN v.low AND v.high",
-            params,
-        )
-        ids = {(int(room_id), int(seq)): int(message_id) for room_id, seq, message_id in cursor.fetchall()}
-    for message in messages:
-        message.id = ids[(message.room_id, message.seq)]
-
-
-def _earlier_sends(keys: Iterable[RetryKey | None]) -> dict[RetryKey, Message]:
-    """The stored messages of these retry keys, in one query."""
-    wanted = {key for key in keys if key is not None}
-    if not wanted:
-        return {}
-    condition, params = any_row(("room_id = %s", "sender_id = %s", "client_msg_id = %s"), wanted)
-    found: dict[RetryKey, Message] = {}
-    for message in Message.objects.raw(f"SELECT * FROM {Message._meta.db_table} WHERE {condition}", params):
-        found[(message.room_id, message.sender_id, message.client_msg_id or "")] = message
-    # Keys the column's collation matches but Python does not (case, trailing spaces) are missed here; their
-    # insert then hits the unique index and `_store_alone` finds the first message the database's way.
-    return found
+    payloads = [message_json(message) for message in messages]
+    for message, payload in zip(messages, payloads, strict=True):
+        publish_on_commit("receive_message", payload, to=room_channel(message.room_id))
+    return payloads

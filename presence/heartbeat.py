@@ -30,6 +30,7 @@ class ProcessPresence:
         self._connections: dict[str, int] = {}  # sid -> user id, of this process
         self._dirty = False  # the store may have missed an update: resync at the next beat
         self._task: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[None] | None = None  # the first beat, while it is on its way
 
     @property
     def sids(self) -> list[str]:
@@ -38,12 +39,22 @@ class ProcessPresence:
 
     async def start(self) -> bool:
         """Start the heartbeat once, as the server starts (chatbackend/asgi.py) or at the first connection at the
-        latest; True the first time."""
+        latest; True for the caller that started it. Callers that overlap (a burst of first connections) wait for
+        the same first beat: one loop beats, not one per connection of the burst."""
         if self._task is not None:
             return False
+        first = self._starting is None
+        starting = self._starting = self._starting or asyncio.ensure_future(self._first_beat())
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if starting.done() and self._task is None and self._starting is starting:
+                self._starting = None  # the first beat failed (Redis away): the next caller tries again
+        return first
+
+    async def _first_beat(self) -> None:
         await services.presence_store().heartbeat()  # be known alive before holding any connection
         self._task = asyncio.create_task(self._beat_forever(), name="presence-heartbeat")
-        return True
 
     def stop(self) -> None:
         if self._task is not None:

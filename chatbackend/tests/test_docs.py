@@ -11,14 +11,8 @@ from chatbackend.errors import ChatError
 from messaging.models import Message
 from messaging.realtime.docs import DOCUMENTS, block_names, regenerate
 from messaging.realtime.namespace import ChatNamespace
-from messaging.realtime.reference import (
-    EVENTS,
-    client_events,
-    error_codes,
-    message_shape,
-    payload_fields,
-    server_events,
-)
+from messaging.realtime.reference import EVENTS, client_events, error_codes, server_events
+from messaging.realtime.shapes import message_shape, payload_fields
 from messaging.serializers import message_json
 from tests.support import BASE_DIR, client_for, run_browser_test
 
@@ -68,6 +62,8 @@ def test_client_payloads_are_read_from_the_definitions_the_handlers_parse() -> N
         ("roomId", "int", True),
         ("content", "string", True),
         ("clientMsgId", "string", False),
+        ("replyToId", "int", False),
+        ("attachmentIds", "int[]", False),
     ]
     assert fields["typing"] == [("roomId", "int", True), ("isTyping", "boolean", True)]
 

@@ -199,6 +199,7 @@ def test_a_killed_process_loses_no_acknowledged_message(redis_servers: list[Serv
     url_of = {"survivor": survivor.url}
     per_sender = 25
     acked: dict[str, int] = {}
+    joined: list[int] = []
 
     async def sender(index: int) -> dict[str, Any]:
         token = token_for(senders[index])
@@ -210,6 +211,7 @@ def test_a_killed_process_loses_no_acknowledged_message(redis_servers: list[Serv
             "moves": 0,
         }
         await state["peer"].call("join_room", {"roomId": room.id})
+        joined.append(index)
         for n in range(per_sender):
             client_msg_id = f"s{index}-{n}"
             acked[client_msg_id] = await send_until_acked(url_of, state, room.id, client_msg_id, token)
@@ -222,6 +224,9 @@ def test_a_killed_process_loses_no_acknowledged_message(redis_servers: list[Serv
         watcher = await connected(survivor.url, token_for(listener))
         await watcher.call("join_room", {"roomId": room.id})
         tasks = [asyncio.create_task(sender(i)) for i in range(len(senders))]
+        # Every sender on the victim before it dies, however slow the machine; then sends are in flight.
+        while len(joined) < len(senders) and not any(task.done() for task in tasks):
+            await asyncio.sleep(0.02)
         await asyncio.sleep(0.4)
         await asyncio.to_thread(victim.kill)
         states = await asyncio.wait_for(asyncio.gather(*tasks), 60)

@@ -160,13 +160,15 @@ class ChatNamespace(socketio.AsyncNamespace):
             room_id=payload.roomId,
             content=payload.content,
             client_msg_id=payload.clientMsgId,
+            reply_to_id=payload.replyToId,
+            attachment_ids=payload.attachmentIds,
             # Membership is decided once per subscription: join_room checked it, and every way a membership ends
             # takes the user's connections out of the room as it commits (rooms.services.end_membership). A
             # connection not subscribed to the room has it checked in the database with the batch.
             member=self._subscribed(sid, payload.roomId),
         )
-        message, _ = await self._message_writer.send(draft)  # committed and delivered with its batch
-        return {"message": message_json(message)}
+        result = await self._message_writer.store(draft)  # committed and delivered with its batch
+        return {"message": result.message_json()}  # the JSON its room was sent, not built again
 
     @chat_event
     async def on_typing(self, sid: str, data: Any) -> dict[str, Any]:

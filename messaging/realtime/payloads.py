@@ -7,8 +7,8 @@ reported in, as the serializers these replace reported them.
 
 from dataclasses import dataclass
 
-from chatbackend.payloads import flag_field, id_field, text_field
-from chatbackend.validation import RAW_TEXT_MAX_LENGTH, RAW_WORD_MAX_LENGTH
+from chatbackend.payloads import flag_field, id_field, id_list_field, text_field
+from chatbackend.validation import RAW_IDS_MAX_ITEMS, RAW_TEXT_MAX_LENGTH, RAW_WORD_MAX_LENGTH
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,10 +35,14 @@ class MarkRead:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendMessage:
-    """send_message: content is cleaned and length-checked by the service; clientMsgId makes retries safe."""
+    """send_message: content is cleaned and length-checked by the service; clientMsgId makes retries safe; replyToId
+    makes it a reply (the service checks the message replied to); attachmentIds names uploads of the sender (checked
+    by the service, with content then allowed empty)."""
 
     content: str = text_field(max_length=RAW_TEXT_MAX_LENGTH)
     clientMsgId: str | None = text_field(max_length=RAW_WORD_MAX_LENGTH, default=None)
+    replyToId: int | None = id_field(default=None)
+    attachmentIds: tuple[int, ...] = id_list_field(max_items=RAW_IDS_MAX_ITEMS, default=())
     roomId: int = id_field()
 
 

@@ -1,64 +1,22 @@
 """The Socket.IO event reference: every event, its payload, its ack and the error codes, served at /api/docs/socketio/.
 
 This catalogue is what the page, docs/socketio.md and the README's tables are written from (messaging/realtime/docs.py;
-a test compares them). Payloads are read from the code, not restated: a client event's from the definition its
-handler parses, a message from `message_json`, a member from `member_event`. A test also checks that every client
-event handled by the namespace is listed here.
+a test compares them). Payloads are read from the code, not restated (messaging/realtime/shapes.py): a client
+event's from the definition its handler parses, a message from `message_json`, a member from `member_event`. A test
+also checks that every client event handled by the namespace is listed here.
 """
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import User
 from chatbackend.errors import ChatError
-from messaging.models import Message
 from messaging.realtime.payloads import JoinRoom, LeaveRoom, MarkRead, SendMessage, Typing
-from messaging.serializers import message_json
-from rooms.models import RoomMember
-from rooms.serializers import member_event
-
-
-@dataclass(frozen=True)
-class PayloadField:
-    name: str
-    type: str  # JSON: int, string, boolean
-    required: bool
-
-
-def payload_fields(definition: Any) -> list[PayloadField]:
-    """The fields of a client event's payload definition, in order (a room id first).
-
-    The one place that reads payload definitions (the dataclasses of messaging/realtime/payloads.py, whose fields
-    say their JSON type through chatbackend.payloads): another kind of definition needs only this function to change.
-    """
-    json_types = {"integer": "int", "string": "string", "boolean": "boolean"}
-    fields = [
-        PayloadField(item.name, json_types[item.metadata["json"]], item.default is dataclasses.MISSING)
-        for item in dataclasses.fields(definition)
-    ]
-    return sorted(fields, key=lambda payload_field: payload_field.name != "roomId")
-
-
-def shape(keys: Any) -> str:
-    return "{" + ", ".join(keys) + "}"
-
-
-def message_shape() -> str:
-    """The keys of a message as every event and ack carries it (`message_json`)."""
-    sample = Message(id=1, room_id=1, sender_id=1, content="", created_at=datetime(2025, 1, 1, tzinfo=UTC))
-    return shape(message_json(sample))
-
-
-def member_shape() -> str:
-    """The keys of `member_joined` and `member_updated` (`member_event`)."""
-    return shape(member_event(RoomMember(room_id=1, user=User(id=1, name="n"), role=RoomMember.Role.MEMBER)))
+from messaging.realtime.shapes import member_shape, message_shape, payload_fields
 
 
 @dataclass(frozen=True)
@@ -132,13 +90,27 @@ EVENTS: tuple[Event, ...] = (
         "client → server",
         SendMessage,
         "Store a message from a member, then deliver it to the room as receive_message. A retry with the same "
-        "clientMsgId returns the first message and stores nothing new.",
+        "clientMsgId returns the first message and stores nothing new. With replyToId, a reply: the room also gets "
+        "thread_updated (the thread: GET /api/messages/:messageId/replies). attachmentIds attaches uploads of the "
+        "caller (POST /api/uploads) not attached yet, each to one message only; the message then carries them in "
+        "`attachments`, each with a `url` that its room's readers GET with their bearer token.",
         "{ok: true, message: {message}}",
-        ("room_not_found", "not_room_member", "rate_limited", *COMMON),
+        (
+            "room_not_found",
+            "not_room_member",
+            "message_not_found",
+            "message_deleted",
+            "attachment_not_found",
+            "attachment_in_use",
+            "rate_limited",
+            *COMMON,
+        ),
         "socket.emit('send_message', {roomId: 1, content: 'hi'}, (ack) => ack.ok || alert(ack.error.code))",
         notes={
-            "content": "1 to {MESSAGE_MAX_LENGTH} characters after trimming",
+            "content": "1 to {MESSAGE_MAX_LENGTH} characters after trimming; may be empty with attachmentIds",
             "clientMsgId": "at most {CLIENT_MSG_ID_MAX_LENGTH} characters",
+            "replyToId": "a message of this room, not deleted: else message_not_found or message_deleted",
+            "attachmentIds": "at most {MESSAGE_MAX_ATTACHMENTS} distinct ids of your uploads",
         },
     ),
     Event(
@@ -167,6 +139,12 @@ EVENTS: tuple[Event, ...] = (
         "server → client",
         "{message}",
         "A stored message, to every connection subscribed to its room, the sender's included (REST sends too).",
+    ),
+    Event(
+        "thread_updated",
+        "server → client",
+        "{roomId, messageId, replyCount, lastReplyAt}",
+        "To the room's subscribed connections, after a reply's receive_message. Counts only grow: keep the highest.",
     ),
     Event(
         "user_status",

@@ -37,6 +37,11 @@ class MessageWriter:
 
     async def send(self, draft: SendDraft) -> tuple[Message, bool]:
         """Store one prepared send with the next batch: (message, created), or raise its refusal."""
+        return (await self.store(draft)).unwrap()
+
+    async def store(self, draft: SendDraft) -> SendResult:
+        """Store one prepared send with the next batch: its result (see `SendResult`); raises only when the
+        database failed the batch or the writer is closed."""
         if self._closed:
             raise ShuttingDown()
         if self._task is None:
@@ -46,7 +51,7 @@ class MessageWriter:
         self._arrived.set()
         if len(self._pending) >= self.max_size:
             self._full.set()
-        return (await future).unwrap()
+        return await future
 
     async def close(self) -> None:
         """Store what is queued, then stop; later sends are refused with `unavailable`."""

@@ -11,9 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from messaging.models import Message
 from rooms.models import Room
-from tests.support import assert_error, client_for, make_messages, make_room, make_user
-
-MESSAGE_FIELDS = {"id", "roomId", "senderId", "content", "createdAt", "editedAt", "deletedAt", "reactions"}
+from tests.support import MESSAGE_FIELDS, assert_error, client_for, make_messages, make_room, make_user
 
 
 def history(client: APIClient, room: Room, **params: Any) -> Any:
@@ -71,6 +69,9 @@ def test_history_is_newest_first_with_message_fields() -> None:
         "editedAt": None,
         "deletedAt": None,
         "reactions": {},
+        "replyToId": None,
+        "replyCount": 0,
+        "attachments": [],
     }
     for message in body["messages"]:
         assert isinstance(message["id"], int) and isinstance(message["roomId"], int)

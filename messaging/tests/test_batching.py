@@ -110,7 +110,7 @@ def test_a_retry_racing_the_batch_fails_alone_and_returns_the_first_message(monk
     room = make_room(creator=user)
     raced, _ = services.send_message(sender=user, room_id=room.id, content="stored meanwhile", client_msg_id="r-1")
     # The batch looked for earlier sends before the racing one was committed: its insert hits the unique index.
-    monkeypatch.setattr(services, "_earlier_sends", lambda keys: {})
+    monkeypatch.setattr(services, "earlier_sends", lambda keys: {})
 
     results = store_messages([draft(user.id, room.id, "a"), draft(user.id, room.id, "retry", "r-1")])
 

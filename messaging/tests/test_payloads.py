@@ -26,6 +26,11 @@ INPUTS: list[Any] = [
     {"roomId": 3, "content": "hi"},
     {"roomId": "12", "content": "hi", "clientMsgId": "a-1"},
     {"roomId": 1, "content": "x", "clientMsgId": None, "extra": [1]},
+    {"roomId": 1, "content": "", "attachmentIds": [1, "2"]},
+    {"roomId": 1, "content": "x", "attachmentIds": [0, True]},
+    {"roomId": 1, "content": "x", "attachmentIds": "1"},
+    {"roomId": 1, "content": "x", "attachmentIds": None},
+    {"roomId": 1, "content": "x", "attachmentIds": list(range(1, 102))},
     {},
     {"roomId": True, "content": 5},
     {"roomId": -1, "content": "\ud800"},
@@ -35,6 +40,13 @@ INPUTS: list[Any] = [
     {"roomId": 1, "after": None, "leave": "yes"},
     {"roomId": 1, "leave": True, "isTyping": False, "messageId": 7},
     {"roomId": "01", "isTyping": 1, "messageId": "x"},
+    {"roomId": 1, "content": "a reply", "replyToId": 7},
+    {"roomId": 1, "content": "x", "replyToId": "12"},
+    {"roomId": 1, "content": "x", "replyToId": None},
+    {"roomId": 1, "content": "x", "replyToId": "seven"},
+    {"roomId": 1, "content": "x", "replyToId": 1.5},
+    {"roomId": 1, "content": "x", "replyToId": True},
+    {"roomId": 1, "content": "x", "replyToId": 0},
     [1, 2],
     "room",
     None,
@@ -63,7 +75,13 @@ def test_payload_definitions_expose_their_wire_fields_and_json_types() -> None:
         item.name: (item.metadata["json"], item.default is dataclasses.MISSING)
         for item in dataclasses.fields(payloads.SendMessage)
     }
-    assert fields == {"content": ("string", True), "clientMsgId": ("string", False), "roomId": ("integer", True)}
+    assert fields == {
+        "content": ("string", True),
+        "clientMsgId": ("string", False),
+        "replyToId": ("integer", False),
+        "attachmentIds": ("integers", False),
+        "roomId": ("integer", True),
+    }
 
 
 def test_the_packet_codec_reads_what_orjson_refuses_and_writes_what_it_cannot() -> None:

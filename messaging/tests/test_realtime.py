@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from accounts.models import User
 from messaging.models import Message
 from rooms.models import RoomMember
-from tests.support import make_room, make_user, token_for
+from tests.support import MESSAGE_FIELDS, make_room, make_user, token_for
 from tests.support.socketio_client import Peer, connected, http
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.server]
@@ -206,16 +206,7 @@ def test_send_message_is_stored_acked_and_delivered_to_everyone_in_the_room(live
         ack = await a.call("send_message", {"roomId": room.id, "content": "  hello 👋\x00 "})
         assert ack["ok"] is True
         message = ack["message"]
-        assert set(message) == {
-            "id",
-            "roomId",
-            "senderId",
-            "content",
-            "createdAt",
-            "editedAt",
-            "deletedAt",
-            "reactions",
-        }
+        assert set(message) == MESSAGE_FIELDS
         assert message["content"] == "hello 👋" and message["roomId"] == room.id and message["senderId"] == sender.id
         assert message["createdAt"].endswith("Z")
         assert await a.wait_for("receive_message") == message

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from conftest import SERVER_ENV
+from presence.heartbeat import ProcessPresence
 from tests.support import ServerProcess, make_room, make_user, token_for
 from tests.support.socketio_client import connected, http
 
@@ -21,8 +22,9 @@ def online_of(url: str, token: str, room_id: int) -> dict[int, bool]:
     return {member["id"]: member["online"] for member in body["members"]}
 
 
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])  # daphne sends no lifespan events; uvicorn does
 def test_a_restarted_process_takes_the_crashed_one_s_users_offline_without_any_connection(
-    test_database_url: str,
+    test_database_url: str, server: str
 ) -> None:
     env = {
         **SERVER_ENV,
@@ -31,7 +33,7 @@ def test_a_restarted_process_takes_the_crashed_one_s_users_offline_without_any_c
     }
     user, friend = make_user(), make_user()
     room = make_room(creator=friend, members=(user,))
-    first = ServerProcess(database_url=test_database_url, env=env).start()
+    first = ServerProcess(database_url=test_database_url, env=env, server=server).start()
     try:
 
         async def connect_then_crash() -> None:
@@ -42,7 +44,7 @@ def test_a_restarted_process_takes_the_crashed_one_s_users_offline_without_any_c
         asyncio.run(connect_then_crash())
     finally:
         first.kill()
-    second = ServerProcess(database_url=test_database_url, env=env).start()
+    second = ServerProcess(database_url=test_database_url, env=env, server=server).start()
     try:
         # Nobody connects to the new process: only REST reads. PRESENCE_TTL_MS is 1.5 s on the test servers.
         deadline = time.monotonic() + 5
@@ -53,3 +55,24 @@ def test_a_restarted_process_takes_the_crashed_one_s_users_offline_without_any_c
         assert user.last_seen is not None
     finally:
         second.stop()
+
+
+def test_connections_arriving_together_start_one_heartbeat() -> None:
+    """The first connections of a burst each started a heartbeat loop of their own (20 idle clients: 19 loops)."""
+
+    async def burst() -> None:
+        presence = ProcessPresence(announce=_announce_nothing, subscribed_room_ids=set)
+        started = await asyncio.gather(*(presence.start() for _ in range(20)))
+        try:
+            assert started.count(True) == 1
+            assert await presence.start() is False
+            beating = [task for task in asyncio.all_tasks() if task.get_name() == "presence-heartbeat"]
+            assert len(beating) == 1
+        finally:
+            presence.stop()
+
+    asyncio.run(burst())
+
+
+async def _announce_nothing(user_id: int, status: str, **extra: object) -> None:
+    return None

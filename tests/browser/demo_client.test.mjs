@@ -2,6 +2,7 @@
 // users, using every part of the API the demo shows. Run by chatbackend/tests/test_demo_client.py, which creates the
 // data named below. The steps build on each other, in order.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { launch, openPage } from "./chromium.mjs";
 
@@ -131,12 +132,42 @@ test("a reaction shows its count in both browsers", async () => {
   await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-chat.png` });
 });
 
+test("a reply shows in both browsers, and its count opens the thread, which follows live", async () => {
+  const parent = (page) => message(page, "Thanks Bob, edited");
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await bob.locator("#replying", { hasText: "Replying to Ann" }).waitFor();
+  await send(bob, "a reply in a thread");
+  await message(ann, "a reply in a thread").locator(".reply-to").waitFor();
+  assert.equal(await bob.locator("#replying").isHidden(), true, "a sent reply ends replying");
+  await parent(ann).locator('button.replies[data-count="1"]').click();
+  await ann.locator("#thread-replies li", { hasText: "a reply in a thread" }).waitFor();
+  await parent(bob).getByRole("button", { name: "Reply", exact: true }).click();
+  await send(bob, "and another");
+  await ann.locator("#thread-replies li", { hasText: "and another" }).waitFor();
+  await parent(ann).locator('button.replies[data-count="2"]').waitFor();
+  await parent(bob).locator('button.replies[data-count="2"]').waitFor();
+  await ann.screenshot({ path: `${SCREENSHOT_DIR}/demo-thread.png` });
+  await ann.click("#close-thread");
+});
+
 test("a deleted message becomes a tombstone in both browsers", async () => {
   await send(ann, "oops, wrong room");
   await message(bob, "oops, wrong room").waitFor();
   await message(ann, "oops, wrong room").getByRole("button", { name: "Delete" }).click();
   await bob.locator("#messages li.deleted", { hasText: "message deleted" }).waitFor();
   assert.equal(await message(bob, "oops, wrong room").count(), 0);
+});
+
+test("a file sent from the composer is a download link in the other browser", async () => {
+  const file = { name: "notes.html", mimeType: "text/html", buffer: Buffer.from("<b>hello from a file</b>\n") };
+  await ann.setInputFiles("#send-form input[name=file]", file);
+  await send(ann, "see attached");
+  const link = message(bob, "see attached").locator("a.attachment", { hasText: "notes.html" });
+  await link.waitFor();
+  assert.equal(await ann.inputValue("#send-form input[name=file]"), "", "a sent file clears the picker");
+  const [download] = await Promise.all([bob.waitForEvent("download"), link.click()]);
+  assert.equal(download.suggestedFilename(), "notes.html");
+  assert.equal(await readFile(await download.path(), "utf8"), "<b>hello from a file</b>\n");
 });
 
 test("a private room is joined with its invite code, and unread messages show as a badge", async () => {

@@ -21,6 +21,20 @@ from messaging.services import import_messages
 from rooms.models import Room, RoomMember
 
 TEST_PASSWORD = "correct-horse-battery-staple"
+# The keys of a message in every answer and event (messaging.serializers.message_json).
+MESSAGE_FIELDS = {
+    "id",
+    "roomId",
+    "senderId",
+    "content",
+    "createdAt",
+    "editedAt",
+    "deletedAt",
+    "reactions",
+    "replyToId",
+    "replyCount",
+    "attachments",
+}
 _sequence = itertools.count(1)
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -131,7 +145,9 @@ class ServerProcess:
             "chatbackend.asgi:application",
         ]
 
-    def start(self, timeout: float = 30) -> "ServerProcess":
+    def start(self, timeout: float = 120) -> "ServerProcess":
+        """Start the process and wait for /api/health. A quiet machine takes 2-3 s (importing the application);
+        a loaded one, with the MySQL and SQLite runs side by side (see the Makefile), can take over 30 s."""
         self.log_path.parent.mkdir(exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the life of the process
         self.process = subprocess.Popen(self.command(), cwd=BASE_DIR, env=self.env, stdout=log, stderr=log)

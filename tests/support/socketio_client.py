@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import socketio
@@ -19,13 +19,16 @@ class Peer:
         self.url = url
         self.client = socketio.AsyncClient(reconnection=False)
         self.events: defaultdict[str, list[Any]] = defaultdict(list)
+        self.arrivals: list[tuple[str, Any]] = []  # every event in the order it came, for tests of ordering
         self.connect_error: Any = None
         self._changed = asyncio.Event()
         self.client.on("*", self._record)
         self.client.on("connect_error", self._on_connect_error)
 
     async def _record(self, event: str, *args: Any) -> None:
-        self.events[event].append(args[0] if len(args) == 1 else list(args))
+        payload = args[0] if len(args) == 1 else list(args)
+        self.events[event].append(payload)
+        self.arrivals.append((event, payload))
         self._changed.set()
 
     async def _on_connect_error(self, data: Any) -> None:
@@ -72,6 +75,16 @@ class Peer:
     async def disconnect(self) -> None:
         if self.client.connected:
             await self.client.disconnect()
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a test's async scenario to its end."""
+    asyncio.run(scenario())
+
+
+async def close(*peers: Peer) -> None:
+    for peer in peers:
+        await peer.disconnect()
 
 
 async def connected(url: str, token: str, **options: Any) -> Peer:

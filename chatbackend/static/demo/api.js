@@ -23,13 +23,15 @@ export function clearSession() {
   for (const key of ["chat.token", "chat.user", "chat.roomId"]) localStorage.removeItem(key);
 }
 
-// fetch /api<path>; resolves with the JSON body, rejects with the API's {code, message, details?}.
+// fetch /api<path> with a JSON body (or FormData, as multipart); resolves with the JSON body, rejects with the
+// API's {code, message, details?}.
 export async function api(method, path, body) {
-  const headers = { "Content-Type": "application/json" };
+  const form = body instanceof FormData;
+  const headers = form ? {} : { "Content-Type": "application/json" };
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   let response;
   try {
-    response = await fetch(`/api${path}`, { method, headers, body: body && JSON.stringify(body) });
+    response = await fetch(`/api${path}`, { method, headers, body: form ? body : body && JSON.stringify(body) });
   } catch {
     throw { code: "network", message: "The server cannot be reached. Check your connection and try again." };
   }
@@ -49,4 +51,18 @@ export function describe(error) {
   if (error.code === "timeout") return "No answer from the server in time.";
   const details = error.details ? " " + Object.values(error.details).flat().join(" ") : "";
   return `${error.message || error.code}${details} (${error.code})`;
+}
+
+// Upload a file (POST /api/uploads): resolves with {id, name, size, contentType, url}.
+export function upload(file) {
+  const form = new FormData();
+  form.append("file", file);
+  return api("POST", "/uploads", form);
+}
+
+// An attachment's bytes: its url needs the bearer token, so it is fetched and handed over as a blob URL.
+export async function attachmentBlobUrl(url) {
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${session.token}` } });
+  if (!response.ok) throw ((await response.json().catch(() => null)) || {}).error || { code: `http_${response.status}` };
+  return URL.createObjectURL(await response.blob());
 }

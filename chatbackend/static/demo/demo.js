@@ -1,7 +1,7 @@
 // The demo client: REST (api.js) for accounts, rooms and history; Socket.IO (the official client, vendored) for live
 // chat. Plain modules, no build step. Text always goes into the page through textContent: the server stores it as
 // written. Each feature is a few named functions under its heading; `state` is the one place the page's data lives.
-import { api, clearSession, describe, rememberOpenRoom, saveSession, session } from "./api.js";
+import { api, attachmentBlobUrl, clearSession, describe, rememberOpenRoom, saveSession, session, upload } from "./api.js";
 import { setupSearch } from "./search.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -24,6 +24,8 @@ const state = {
   myReactions: new Set(), // "messageId emoji" the signed-in user added
   readUpTo: 0, // newest message id marked read in the open room
   editing: null, // the message being edited in the composer
+  replyingTo: null, // the message the composer's next send replies to
+  thread: null, // the open thread: {parent, replies: Map messageId -> reply, nextCursor}
   typers: new Map(), // userId -> timeout handle, in the open room
   typingSent: false,
   typingTimer: null,
@@ -196,6 +198,8 @@ async function openRoom(roomId) {
   state.roomId = roomId;
   rememberOpenRoom(roomId);
   Object.assign(state, { nextCursor: null, shown: new Map(), members: new Map(), readUpTo: 0, editing: null });
+  stopReplying();
+  closeThread();
   state.typers.forEach(clearTimeout);
   state.typers.clear();
   renderTyping();
@@ -298,17 +302,41 @@ function messageItem(message, item = element("li")) {
   item.classList.toggle("deleted", Boolean(message.deletedAt));
   const edited = message.editedAt && !message.deletedAt ? " · edited" : "";
   const meta = element("span", { className: "meta" });
+  if (message.replyToId) meta.append(element("span", { className: "reply-to", text: "↪", dataset: { replyToId: message.replyToId } }));
   meta.append(`${userLabel(message.senderId)} · ${new Date(message.createdAt).toLocaleTimeString()}${edited}`);
   item.append(meta);
   item.append(element("span", { className: "content", text: message.deletedAt ? "message deleted" : message.content }));
+  if (message.replyCount > 0) item.append(repliesButton(message));
   if (message.deletedAt) return item;
+  for (const attachment of message.attachments || []) item.append(attachmentLink(attachment));
   item.append(reactionsOf(message));
   const actions = element("span", { className: "actions" });
   for (const emoji of QUICK_REACTIONS) actions.append(button(emoji, () => toggleReaction(message.id, emoji), "react"));
+  actions.append(button("Reply", () => startReplying(message)));
   if (message.senderId === me().id) actions.append(button("Edit", () => startEditing(message)));
   if (canDelete(message)) actions.append(button("Delete", () => deleteMessage(message.id)));
   meta.append(actions);
   return item;
+}
+
+// A link to an attachment: its url needs the token, so a click fetches it and saves it under its name.
+function attachmentLink(attachment) {
+  const link = element("a", { className: "attachment", text: `📎 ${attachment.name} (${Math.ceil(attachment.size / 1024)} KB)` });
+  link.href = "#";
+  link.dataset.attachmentId = attachment.id;
+  link.addEventListener("click", async (event) => {
+    event.preventDefault();
+    try {
+      const saver = element("a");
+      saver.href = await attachmentBlobUrl(attachment.url);
+      saver.download = attachment.name;
+      saver.click();
+      setTimeout(() => URL.revokeObjectURL(saver.href), 10_000);
+    } catch (error) {
+      toast(error);
+    }
+  });
+  return link;
 }
 
 function reactionsOf(message) {
@@ -378,6 +406,7 @@ function markRead() {
 
 function onReceiveMessage(message) {
   const room = state.rooms.get(message.roomId);
+  showInThread(message);
   if (message.roomId === state.roomId) {
     showMessage(message);
     if (document.visibilityState === "visible") markRead();
@@ -393,8 +422,8 @@ function newClientMsgId() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 
-function pendingItem(content, clientMsgId) {
-  const item = element("li", { className: "mine pending", dataset: { clientMsgId, content } });
+function pendingItem(content, clientMsgId, replyToId) {
+  const item = element("li", { className: "mine pending", dataset: { clientMsgId, content, replyToId: replyToId || "" } });
   item.append(element("span", { className: "meta", text: "sending…" }), element("span", { className: "content", text: content }));
   $("#messages").append(item);
   $("#messages").scrollTop = $("#messages").scrollHeight;
@@ -404,17 +433,20 @@ function pendingItem(content, clientMsgId) {
 function sendMessage(content, item) {
   const roomId = state.roomId;
   const { clientMsgId } = item.dataset;
+  const replyToId = Number(item.dataset.replyToId) || undefined; // a retry replies to the same message
+  const attachmentIds = JSON.parse(item.dataset.attachmentIds || "[]");
   item.className = "mine pending";
   item.querySelector(".meta").textContent = "sending…";
   item.querySelector(".failure")?.remove();
   if (!state.socket.connected) return sendFailed(item, content, { code: "offline", message: "You are offline." });
-  state.socket.timeout(SEND_TIMEOUT_MS).emit("send_message", { roomId, content, clientMsgId }, (timedOut, ack) => {
+  state.socket.timeout(SEND_TIMEOUT_MS).emit("send_message", { roomId, content, clientMsgId, replyToId, attachmentIds }, (timedOut, ack) => {
     if (timedOut) return sendFailed(item, content, { code: "timeout" });
     if (!ack.ok) return sendFailed(item, content, ack.error);
     const input = $("#send-form").content;
     if (input.value === content) input.value = ""; // cleared only once the message is stored
     // The room's receive_message may have come first (and taken this item already, or another one).
     if (item.dataset.id === String(ack.message.id)) return;
+    showInThread(ack.message);
     if (state.shown.has(ack.message.id) || ack.message.roomId !== state.roomId) return item.remove();
     state.shown.set(ack.message.id, ack.message);
     messageItem(ack.message, item);
@@ -434,13 +466,33 @@ function submitMessage(content) {
   stopTyping();
   // Sending the same text again retries the failed send (same clientMsgId: stored at most once).
   const failed = [...$("#messages").querySelectorAll("li.failed")].find((li) => li.dataset.content === content);
-  sendMessage(content, failed || pendingItem(content, newClientMsgId()));
+  sendMessage(content, failed || pendingItem(content, newClientMsgId(), state.replyingTo?.id));
+  stopReplying();
+}
+
+// A message with a file: the file is uploaded first, then sent with its id (content may be empty then).
+async function submitWithFile(content, input) {
+  stopTyping();
+  let uploaded;
+  try {
+    uploaded = await upload(input.files[0]);
+  } catch (error) {
+    return toast(error);
+  }
+  input.value = "";
+  const item = pendingItem(content, newClientMsgId(), state.replyingTo?.id);
+  item.dataset.attachmentIds = JSON.stringify([uploaded.id]);
+  sendMessage(content, item);
+  stopReplying();
 }
 
 $("#send-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const content = event.target.content.value;
-  if (!content.trim() || state.roomId === null) return;
+  const fileInput = event.target.file;
+  if (state.roomId === null) return;
+  if (fileInput.files.length && !state.editing) return submitWithFile(content, fileInput);
+  if (!content.trim()) return;
   if (state.editing) saveEdit(content);
   else submitMessage(content);
 });
@@ -474,6 +526,7 @@ async function saveEdit(content) {
 
 $("#send-form").content.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && state.editing) stopEditing();
+  if (event.key === "Escape") stopReplying();
 });
 
 async function deleteMessage(messageId) {
@@ -499,10 +552,97 @@ async function toggleReaction(messageId, emoji) {
   }
 }
 
+function onMessageChanged(message) {
+  showMessage(message);
+  if (state.thread && state.thread.replies.has(message.id)) {
+    state.thread.replies.set(message.id, message);
+    renderThread();
+  }
+}
+
 function onReactionUpdated({ roomId, messageId, userId, emoji, added, reactions }) {
   if (userId === me().id) state.myReactions[added ? "add" : "delete"](`${messageId} ${emoji}`);
   const message = state.shown.get(messageId);
   if (roomId === state.roomId && message) showMessage({ ...message, reactions });
+}
+
+// Replies: "Reply" makes the next send a reply; a message's reply count opens its thread beside the room ----------
+
+function startReplying(message) {
+  if (state.editing) stopEditing();
+  state.replyingTo = message;
+  $("#replying-to").textContent = `Replying to ${userLabel(message.senderId)}: ${message.content.slice(0, 60)}`;
+  $("#replying").hidden = false;
+  $("#send-form").content.focus();
+}
+
+function stopReplying() {
+  state.replyingTo = null;
+  $("#replying").hidden = true;
+}
+$("#cancel-reply").addEventListener("click", stopReplying);
+
+function repliesButton(message) {
+  const label = `${message.replyCount} ${message.replyCount === 1 ? "reply" : "replies"}`;
+  const node = button(label, () => openThread(message), "quiet replies");
+  node.dataset.count = message.replyCount;
+  return node;
+}
+
+async function openThread(parent) {
+  state.thread = { parent, replies: new Map(), nextCursor: null };
+  $("#thread-panel").hidden = false;
+  renderThread();
+  await loadThreadPage();
+}
+
+function closeThread() {
+  state.thread = null;
+  $("#thread-panel").hidden = true;
+}
+$("#close-thread").addEventListener("click", closeThread);
+
+async function loadThreadPage() {
+  const thread = state.thread;
+  const cursor = thread.nextCursor ? `&cursor=${encodeURIComponent(thread.nextCursor)}` : "";
+  try {
+    const page = await api("GET", `/messages/${thread.parent.id}/replies?limit=${PAGE_SIZE}${cursor}`);
+    if (state.thread !== thread) return;
+    page.messages.forEach((reply) => thread.replies.set(reply.id, reply));
+    thread.nextCursor = page.nextCursor;
+    renderThread();
+  } catch (error) {
+    toast(error);
+  }
+}
+$("#more-replies").addEventListener("click", loadThreadPage);
+$("#reply-in-thread").addEventListener("click", () => startReplying(state.thread.parent));
+
+function renderThread() {
+  const { parent, replies, nextCursor } = state.thread;
+  $("#thread-parent").textContent = `${userLabel(parent.senderId)}: ${parent.deletedAt ? "message deleted" : parent.content}`;
+  const items = [...replies.values()].sort((a, b) => a.id - b.id).map((reply) => {
+    const item = element("li", { dataset: { id: reply.id }, className: reply.deletedAt ? "deleted" : "" });
+    item.append(element("span", { className: "meta", text: userLabel(reply.senderId) }));
+    item.append(element("span", { className: "content", text: reply.deletedAt ? "message deleted" : reply.content }));
+    return item;
+  });
+  $("#thread-replies").replaceChildren(...items);
+  $("#more-replies").hidden = !nextCursor;
+  $("#reply-in-thread").hidden = Boolean(parent.deletedAt);
+}
+
+function onThreadUpdated({ messageId, replyCount }) {
+  const message = state.shown.get(messageId);
+  if (message && replyCount > message.replyCount) showMessage({ ...message, replyCount });
+  if (state.thread && state.thread.parent.id === messageId) state.thread.parent = { ...state.thread.parent, replyCount };
+}
+
+function showInThread(message) {
+  const thread = state.thread;
+  if (!thread || message.replyToId !== thread.parent.id || thread.nextCursor) return; // unseen pages come first
+  thread.replies.set(message.id, message);
+  renderThread();
 }
 
 // Typing ---------------------------------------------------------------------------------------------------------
@@ -635,8 +775,9 @@ function connect() {
   socket.on("disconnect", onDisconnect);
   socket.on("connect_error", onConnectError);
   socket.on("receive_message", onReceiveMessage);
-  socket.on("message_updated", showMessage);
-  socket.on("message_deleted", showMessage);
+  socket.on("message_updated", onMessageChanged);
+  socket.on("message_deleted", onMessageChanged);
+  socket.on("thread_updated", onThreadUpdated);
   socket.on("reaction_updated", onReactionUpdated);
   socket.on("typing", onTyping);
   socket.on("user_status", onUserStatus);

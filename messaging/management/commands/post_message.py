@@ -19,6 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--room", type=int, required=True, help="room id")
         parser.add_argument("--user", required=True, help="sender's email")
+        parser.add_argument("--reply-to", type=int, default=None, help="id of the message of the room it replies to")
         parser.add_argument("content")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -26,7 +27,9 @@ class Command(BaseCommand):
         if sender is None:
             raise CommandError(f"no active user with email {options['user']}")
         try:
-            message, _ = services.send_message(sender=sender, room_id=options["room"], content=options["content"])
+            message, _ = services.send_message(
+                sender=sender, room_id=options["room"], content=options["content"], reply_to_id=options["reply_to"]
+            )
         except ChatError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
         self.stdout.write(f"message #{message.id} stored in room #{message.room_id}")

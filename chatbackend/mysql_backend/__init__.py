@@ -1,0 +1,1 @@
+"""Django's MySQL/MariaDB backend, with transactions begun by START TRANSACTION (see `base`)."""
