@@ -239,6 +239,12 @@ def get_latencies(url: str, token: str, path: str, requests: int) -> list[float]
     return sorted(timings)
 
 
+def add_percentiles(stat: dict[str, list[float]], timings: list[float]) -> None:
+    """Append the p50 and p99 of sorted request timings to a round-by-round record."""
+    stat["p50"].append(timings[len(timings) // 2])
+    stat["p99"].append(timings[min(len(timings) - 1, int(0.99 * len(timings)))])
+
+
 async def history(options: Options, real: BenchServer, population: Population, rooms: dict[int, int]) -> list[Row]:
     """Scenario 4: p50/p99 of one history page in rooms of 10k and 1M messages."""
     stats: dict[int, dict[str, list[float]]] = {size: {"p50": [], "p99": []} for size in rooms}
@@ -247,8 +253,7 @@ async def history(options: Options, real: BenchServer, population: Population, r
             timings = await asyncio.to_thread(
                 _history_latencies, real.url, population.tokens[0], room_id, options.history_requests
             )
-            stats[size]["p50"].append(timings[len(timings) // 2])
-            stats[size]["p99"].append(timings[min(len(timings) - 1, int(0.99 * len(timings)))])
+            add_percentiles(stats[size], timings)
     small, large = min(rooms), max(rooms)
     growth = median(stats[large]["p99"]) / median(stats[small]["p99"])
     met = median(stats[large]["p99"]) < 10 and growth <= 1.5

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from bench import fixtures
 from bench.fixtures import Population
 from bench.report import Row, median, spread, verdict
-from bench.scenarios import Options, get_latencies
+from bench.scenarios import Options, add_percentiles, get_latencies
 from bench.servers import BASE_DIR, BenchServer
 
 P99_TARGET_MS = 50
@@ -46,8 +46,7 @@ async def search(options: Options, real: BenchServer, population: Population) ->
             timings = await asyncio.to_thread(
                 get_latencies, real.url, population.tokens[0], path, options.search_requests
             )
-            stats[case]["p50"].append(timings[len(timings) // 2])
-            stats[case]["p99"].append(timings[min(len(timings) - 1, int(0.99 * len(timings)))])
+            add_percentiles(stats[case], timings)
     worst = max(median(stats[case]["p99"]) for case in cases)
     cells = "; ".join(
         f"{case}: p50 {spread(stats[case]['p50'], 1)} p99 {spread(stats[case]['p99'], 1)} ms" for case in cases
