@@ -23,6 +23,17 @@ ROWS_PER_INSERT = 5_000
 ROWS_PER_COMMIT = 50_000
 
 
+def insert_messages(cursor, rows: list[tuple], created_at: str = "%s") -> None:
+    """One multi-row INSERT of seeded messages: (room_id, sender_id, content, created_at, seq) each, every other
+    column as a new message has it. `created_at` is the SQL of the time's placeholder (e.g. FROM_UNIXTIME(%s))."""
+    placeholders = f"(%s,%s,%s,{created_at},%s,'{{}}',0,0)"
+    cursor.execute(
+        "INSERT INTO messages (room_id, sender_id, content, created_at, seq, reactions, reply_count, attachment_count)"
+        " VALUES " + ",".join([placeholders] * len(rows)),
+        [value for row in rows for value in row],
+    )
+
+
 def history_room(size: int) -> int:
     """The id of a public room holding exactly `size` seeded messages, seeding it if it is not there yet."""
     author, _ = User.objects.get_or_create(email="bench-history@example.com", defaults={"name": "Bench history"})
@@ -47,12 +58,7 @@ def history_room(size: int) -> int:
                         (room.id, author.id, f"seeded message {seq} of the history benchmark", base + seq, seq + 1)
                         for seq in range(chunk, stop)
                     ]
-                    values = ",".join(["(%s,%s,%s,FROM_UNIXTIME(%s),%s,'{}')"] * len(rows))
-                    cursor.execute(
-                        "INSERT INTO messages (room_id, sender_id, content, created_at, seq, reactions) VALUES "
-                        + values,
-                        [value for row in rows for value in row],
-                    )
+                    insert_messages(cursor, rows, created_at="FROM_UNIXTIME(%s)")
         cursor.execute("SELECT MAX(id) FROM messages WHERE room_id = %s", [room.id])
         last_id = cursor.fetchone()[0]
     Room.objects.filter(id=room.id).update(message_seq=size, last_message_id=last_id)

@@ -22,6 +22,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.seed_history import insert_messages  # noqa: E402
 from rooms.models import Room, RoomMember  # noqa: E402
 
 SEARCH_ROOMS, SEARCH_ROOM_SIZE, SEARCH_MEMBER_ROOMS = 100, 10_000, 10
@@ -83,11 +84,7 @@ def search_rooms() -> list[int]:
                 stamp = (first + timedelta(seconds=start + offset)).strftime("%Y-%m-%d %H:%M:%S")
                 rows.append((room_id, author.id, content, stamp, seqs[room_id]))
             with transaction.atomic():
-                cursor.execute(
-                    "INSERT INTO messages (room_id, sender_id, content, created_at, seq, reactions) VALUES "
-                    + ",".join(["(%s,%s,%s,%s,%s,'{}')"] * len(rows)),
-                    [value for row in rows for value in row],
-                )
+                insert_messages(cursor, rows)
             if start % 100_000 == 0:
                 print(f"  {start:,} messages in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
     for room in rooms:
