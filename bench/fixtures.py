@@ -89,6 +89,32 @@ def seed_history(sizes: list[int]) -> dict[int, int]:
     return {int(size): room_id for size, room_id in json.loads(result.stdout.strip().splitlines()[-1]).items()}
 
 
+def settling_note() -> str:
+    """A note for a latency row when InnoDB is still writing a fresh seed back, else "".
+
+    A bulk seed leaves most of the buffer pool dirty (the FULLTEXT index's pages above all), and MariaDB writes it
+    back slowly (`innodb_max_dirty_pages_pct` 90 by default): pages read meanwhile wait for dirty ones to be
+    flushed first. History pages measured right after the 1M seed had twice the p99 of the same pages minutes later.
+    """
+    connection = db_connect()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN "
+            "('INNODB_BUFFER_POOL_PAGES_DIRTY', 'INNODB_BUFFER_POOL_PAGES_TOTAL')"
+        )
+        pages = {name.upper(): int(value) for name, value in cursor.fetchall()}
+    except MySQLdb.Error:  # no such table (MySQL 8 keeps it in performance_schema): no note
+        return ""
+    finally:
+        connection.close()
+    total = pages.get("INNODB_BUFFER_POOL_PAGES_TOTAL", 0)
+    dirty = pages.get("INNODB_BUFFER_POOL_PAGES_DIRTY", 0) / total if total else 0.0
+    if dirty < 0.25:
+        return ""
+    return f" [InnoDB pool {dirty:.0%} dirty: a fresh seed is still being written back; rerun for the settled figure]"
+
+
 def query_one(sql: str, *args: Any) -> Any:
     connection = db_connect()
     try:

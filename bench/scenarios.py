@@ -248,6 +248,7 @@ def add_percentiles(stat: dict[str, list[float]], timings: list[float]) -> None:
 async def history(options: Options, real: BenchServer, population: Population, rooms: dict[int, int]) -> list[Row]:
     """Scenario 4: p50/p99 of one history page in rooms of 10k and 1M messages."""
     stats: dict[int, dict[str, list[float]]] = {size: {"p50": [], "p99": []} for size in rooms}
+    note = await asyncio.to_thread(fixtures.settling_note)
     for _ in range(options.rounds):
         for size, room_id in rooms.items():
             timings = await asyncio.to_thread(
@@ -260,10 +261,10 @@ async def history(options: Options, real: BenchServer, population: Population, r
     cells = "; ".join(
         f"{size:,}: p50 {spread(stats[size]['p50'], 2)} p99 {spread(stats[size]['p99'], 2)} ms" for size in rooms
     )
-    print(f"  history: {cells}")
+    print(f"  history: {cells}{note}")
     return [
         Row(
-            scenario="4. history page (limit 50), REST",
+            scenario=f"4. history page (limit 50), REST{note}",
             measured=cells,
             ratio=f"p99 {large:,} / {small:,} = {growth:.2f}x",
             target="p99 < 10 ms at 1M, <= 1.5x the 10k p99",
