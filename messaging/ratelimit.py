@@ -1,5 +1,6 @@
 """The message rate limit: a sliding window per user per room, in memory or in Redis (shared by processes)."""
 
+import hashlib
 import threading
 import time
 import uuid
@@ -77,16 +78,27 @@ class RedisRateLimiter:
         self.window_ms = window_ms
         self.prefix = prefix
         self._client = client
-        self._script = client.register_script(_SLIDING_WINDOW)
+        # The script's name in Redis' script cache.
+        self._sha = hashlib.sha1(_SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
 
     def hit_many(self, keys: Sequence[tuple[int, int]]) -> list[RateLimited | None]:
-        # One round trip for a whole batch of sends: the scripts run in order on the Redis server.
+        # One round trip for a whole batch of sends: the scripts run in order on the Redis server. EVALSHA
+        # directly: redis-py's Script in a pipeline asks SCRIPT EXISTS first, a second round trip per batch (inside
+        # the batch's transaction). A Redis that does not know the script (restarted, flushed) refuses every
+        # EVALSHA of the pipeline, so none of them counted: load it and run the batch again.
+        try:
+            waits = self._run(keys)
+        except redis.exceptions.NoScriptError:
+            self._client.script_load(_SLIDING_WINDOW)
+            waits = self._run(keys)
+        return [RateLimited(retry_after_ms=wait_ms) if wait_ms > 0 else None for wait_ms in waits]
+
+    def _run(self, keys: Sequence[tuple[int, int]]) -> list[int]:
         pipeline = self._client.pipeline(transaction=False)
         for user_id, room_id in keys:
             key = f"{self.prefix}:rate:{user_id}:{room_id}"
-            self._script(keys=[key], args=[self.window_ms, self.limit, uuid.uuid4().hex], client=pipeline)
-        waits = [int(wait_ms) for wait_ms in pipeline.execute()]
-        return [RateLimited(retry_after_ms=wait_ms) if wait_ms > 0 else None for wait_ms in waits]
+            pipeline.evalsha(self._sha, 1, key, self.window_ms, self.limit, uuid.uuid4().hex)
+        return [int(wait_ms) for wait_ms in pipeline.execute()]
 
 
 @cache
