@@ -99,17 +99,12 @@ def settling_note() -> str:
     connection = db_connect()
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN "
-            "('INNODB_BUFFER_POOL_PAGES_DIRTY', 'INNODB_BUFFER_POOL_PAGES_TOTAL')"
-        )
-        pages = {name.upper(): int(value) for name, value in cursor.fetchall()}
-    except MySQLdb.Error:  # no such table (MySQL 8 keeps it in performance_schema): no note
-        return ""
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_%'")  # MariaDB and MySQL 8 alike
+        pages = {name.lower(): int(value) for name, value in cursor.fetchall() if value.isdigit()}
     finally:
         connection.close()
-    total = pages.get("INNODB_BUFFER_POOL_PAGES_TOTAL", 0)
-    dirty = pages.get("INNODB_BUFFER_POOL_PAGES_DIRTY", 0) / total if total else 0.0
+    total = pages.get("innodb_buffer_pool_pages_total", 0)
+    dirty = pages.get("innodb_buffer_pool_pages_dirty", 0) / total if total else 0.0
     if dirty < 0.25:
         return ""
     return f" [InnoDB pool {dirty:.0%} dirty: a fresh seed is still being written back; rerun for the settled figure]"

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 import django
 
@@ -23,7 +24,7 @@ ROWS_PER_INSERT = 5_000
 ROWS_PER_COMMIT = 50_000
 
 
-def insert_messages(cursor, rows: list[tuple], created_at: str = "%s") -> None:
+def insert_messages(cursor: Any, rows: list[tuple[Any, ...]], created_at: str = "%s") -> None:
     """One multi-row INSERT of seeded messages: (room_id, sender_id, content, created_at, seq) each, every other
     column as a new message has it. `created_at` is the SQL of the time's placeholder (e.g. FROM_UNIXTIME(%s))."""
     placeholders = f"(%s,%s,%s,{created_at},%s,'{{}}',0,0)"
