@@ -19,6 +19,7 @@ from bench.servers import REAL_APP, BenchRedis, BenchServer, task_cpu_seconds
 RATE = 1_000  # deliveries/s offered: below B's capacity in every mode on a shared machine, so CPU per delivery
 # compares like with like
 BUSY_RATE = 4_000  # B near its capacity (about 7,000/s on a quiet core): A's share of a process doing real work
+# and CPU per delivery where the processes no longer sleep between sends
 MEASURE_MS = 8_000  # long enough for A's few milliseconds of CPU to be measured, not rounded away
 IDLE_ON_A = 20  # A is a live process (manager started, presence beating) holding a few quiet connections
 CONFIGS = ["memory", "redis 1 shard", "redis 2 shards"]
@@ -69,6 +70,7 @@ async def _round(
         "aShare": app[0] / app[1] if two else 0.0,
         "aCpuMsPerSec": app[0] / seconds * 1000 if two else 0.0,
         "aIdleMsPerSec": idle[0] / seconds * 1000 if two else 0.0,
+        "servingIdleMsPerSec": idle[len(processes) - 1] / seconds * 1000,  # B, or the one in-memory process
         # What B's traffic costs A: A's CPU under the load less A's CPU in the quiet window, against B's.
         "aExtraShare": (app[0] - idle[0]) / app[1] if two else 0.0,
         "busyShare": busy[0] / busy[1] if two else 0.0,
@@ -76,6 +78,8 @@ async def _round(
         "busyBCpuPercent": busy[1] / seconds * 100 if two else 0.0,
         "busyLossRatio": result["levels"][2]["lossRatio"],
         "appMicrosPerDelivery": sum(app) / delivered * 1e6,
+        # The same near B's capacity, where a process no longer sleeps between sends: see BUSY_RATE.
+        "busyMicrosPerDelivery": sum(busy[: len(processes)]) / max(result["levels"][2]["delivered"], 1) * 1e6,
         "redisCpuPercent": sum(redis_cpu) / seconds * 100,
         # Redis time per relayed message: every delivery of a room's message comes from one publish.
         "redisMicrosPerMessage": sum(redis_cpu) / (delivered / FANOUT_ROOM_SIZE) * 1e6 if redis_cpu else 0.0,
@@ -119,6 +123,8 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
     print(f"  rooms served by one process: {figures}")
     memory = median(figures["memory"]["appMicrosPerDelivery"])
     ratios = {name: median(figures[name]["appMicrosPerDelivery"]) / memory for name in CONFIGS[1:]}
+    memory_busy = median(figures["memory"]["busyMicrosPerDelivery"])
+    busy_ratios = {name: median(figures[name]["busyMicrosPerDelivery"]) / memory_busy for name in CONFIGS[1:]}
     shares = {name: median(figures[name]["aShare"]) for name in CONFIGS[1:]}
     extra = {name: median(figures[name]["aExtraShare"]) for name in CONFIGS[1:]}
     busy = {name: median(figures[name]["busyShare"]) for name in CONFIGS[1:]}
@@ -129,7 +135,10 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
 
     memory_figures = figures["memory"]
     memory_cpu = spread(memory_figures["appMicrosPerDelivery"], 1)
-    measured = [f"memory: {memory_cpu} µs CPU/delivery, {health(memory_figures)}"]
+    memory_busy_cpu = spread(memory_figures["busyMicrosPerDelivery"], 1)
+    measured = [
+        f"memory: {memory_cpu} µs CPU/delivery ({memory_busy_cpu} at {BUSY_RATE:,}/s), {health(memory_figures)}"
+    ]
     for name in CONFIGS[1:]:
         f = figures[name]
         measured.append(
@@ -140,15 +149,17 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
             f"of a core ({spread(f['redisMicrosPerMessage'], 1)} µs/message{', shards only' if '2' in name else ''}), "
             f"{health(f)}; at {BUSY_RATE:,}/s: A {spread(f['busyShare'], 2, 100)}% of B's CPU "
             f"(B {spread(f['busyBCpuPercent'])}% of a core; B's traffic adds {spread(f['busyExtraShare'], 2, 100)}%), "
+            f"A+B {spread(f['busyMicrosPerDelivery'], 1)} µs CPU/delivery, "
             f"lost {spread(f['busyLossRatio'], 1, 100)}%"
         )
     met_share = all(share < 0.01 for share in busy.values())
     met_cpu = all(ratio <= 1.3 for ratio in ratios.values())
+    met_busy_cpu = all(ratio <= 1.3 for ratio in busy_ratios.values())
     for name in ratios:  # the two targets of issue 14, one line per configuration (medians of the rounds)
         print(
             f"  TARGETS {name}: A/B {busy[name] * 100:.2f}% with B at {BUSY_RATE:,}/s (target < 1%; without A's idle "
             f"cost {busy_extra[name] * 100:+.2f}%; at {RATE:,}/s {shares[name] * 100:.2f}%), CPU per delivery "
-            f"{ratios[name]:.2f}x memory at {RATE:,}/s (target <= 1.3x)"
+            f"{ratios[name]:.2f}x memory at {RATE:,}/s, {busy_ratios[name]:.2f}x at {BUSY_RATE:,}/s (target <= 1.3x)"
         )
     return [
         Row(
@@ -158,11 +169,14 @@ async def rooms_served_by_one_process(options: Options, population: Population, 
             ratio="; ".join(
                 f"{name}: A/B {busy[name] * 100:.2f}% at {BUSY_RATE:,}/s ({busy_extra[name] * 100:+.2f}% without A's "
                 f"idle cost), {shares[name] * 100:.2f}% at {RATE:,}/s ({extra[name] * 100:+.2f}%); CPU/delivery at "
-                f"{RATE:,}/s {ratios[name]:.2f}x memory"
+                f"{RATE:,}/s {ratios[name]:.2f}x memory, at {BUSY_RATE:,}/s {busy_ratios[name]:.2f}x"
                 for name in ratios
             ),
             target=f"A < 1% of B (B at {BUSY_RATE:,}/s); CPU/delivery <= 1.3x memory",
-            verdict=f"A/B {'met' if met_share else 'MISSED'}; CPU {'met' if met_cpu else 'MISSED'}",
+            verdict=(
+                f"A/B {'met' if met_share else 'MISSED'}; CPU at {RATE:,}/s {'met' if met_cpu else 'MISSED'}, "
+                f"at {BUSY_RATE:,}/s {'met' if met_busy_cpu else 'MISSED'}"
+            ),
             rounds=rounds,
         )
     ]
