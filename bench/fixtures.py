@@ -96,13 +96,8 @@ def settling_note() -> str:
     back slowly (`innodb_max_dirty_pages_pct` 90 by default): pages read meanwhile wait for dirty ones to be
     flushed first. History pages measured right after the 1M seed had twice the p99 of the same pages minutes later.
     """
-    connection = db_connect()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_%'")  # MariaDB and MySQL 8 alike
-        pages = {name.lower(): int(value) for name, value in cursor.fetchall() if value.isdigit()}
-    finally:
-        connection.close()
+    status = query_rows("SHOW GLOBAL STATUS LIKE %s", "Innodb_buffer_pool_pages_%")  # MariaDB and MySQL 8 alike
+    pages = {name.lower(): int(value) for name, value in status if value.isdigit()}
     total = pages.get("innodb_buffer_pool_pages_total", 0)
     dirty = pages.get("innodb_buffer_pool_pages_dirty", 0) / total if total else 0.0
     if dirty < 0.25:
@@ -110,14 +105,18 @@ def settling_note() -> str:
     return f" [InnoDB pool {dirty:.0%} dirty: a fresh seed is still being written back; rerun for the settled figure]"
 
 
-def query_one(sql: str, *args: Any) -> Any:
+def query_rows(sql: str, *args: Any) -> list[tuple[Any, ...]]:
     connection = db_connect()
     try:
         cursor = connection.cursor()
         cursor.execute(sql, args)
-        return cursor.fetchone()[0]
+        return list(cursor.fetchall())
     finally:
         connection.close()
+
+
+def query_one(sql: str, *args: Any) -> Any:
+    return query_rows(sql, *args)[0][0]
 
 
 @dataclass

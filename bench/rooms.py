@@ -59,6 +59,7 @@ async def _round(
     result = await run_generator(config, on_mark)
     idle, cpu, busy = used(0), used(1), used(2)
     app, redis_cpu = cpu[: len(processes)], cpu[len(processes) :]
+    busy_app = busy[: len(processes)]
     two = len(processes) == 2
     level = result["levels"][1]
     seconds = MEASURE_MS / 1000
@@ -79,7 +80,7 @@ async def _round(
         "busyLossRatio": result["levels"][2]["lossRatio"],
         "appMicrosPerDelivery": sum(app) / delivered * 1e6,
         # The same near B's capacity, where a process no longer sleeps between sends: see BUSY_RATE.
-        "busyMicrosPerDelivery": sum(busy[: len(processes)]) / max(result["levels"][2]["delivered"], 1) * 1e6,
+        "busyMicrosPerDelivery": sum(busy_app) / max(result["levels"][2]["delivered"], 1) * 1e6,
         "redisCpuPercent": sum(redis_cpu) / seconds * 100,
         # Redis time per relayed message: every delivery of a room's message comes from one publish.
         "redisMicrosPerMessage": sum(redis_cpu) / (delivered / FANOUT_ROOM_SIZE) * 1e6 if redis_cpu else 0.0,
