@@ -114,8 +114,9 @@ pytest: install
 
 test: lint typecheck pytest
 
-# The benchmark's short run (about 6 minutes on a quiet machine): the original Node stack, bare python-socketio and
-# this project side by side, then idle connections and history; see bench/README.md. It needs MySQL and Redis like
+# The benchmark's short run (about 11 minutes on a quiet machine): the original Node stack, bare python-socketio and
+# this project side by side, then idle connections, history, rooms served by one process (the Channels layer on
+# Redis against memory) and search; see bench/README.md. It needs MySQL and Redis like
 # `make test`; BENCH_ARGS=--long runs the long version (longer windows, 10,000 idle connections, daphne too).
 bench: install
 	@scripts/pip-install.sh $(VENV) bench/requirements.txt

@@ -2,7 +2,8 @@
 then the other scenarios against the real server and the bare baseline, one table row each.
 
 python -m bench.run [--long] [--rounds N] [--scenarios p,1,2,3,4,5,6,7] [--compare-uvicorn]
-`make bench` runs p (the peers), 3 (idle, this project and the bare framework), 4 (history) and 7 (search).
+`make bench` runs p (the peers), 3 (idle, this project and the bare framework), 4 (history), 6 (rooms served by
+one process: the Channels layer on Redis against memory) and 7 (search).
 The runner pins itself and the load generator to core 1 and every server under test to core 0.
 """
 
@@ -111,7 +112,7 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--long", action="store_true", help="10,000 idle connections, 5 s windows, uvicorn too")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario (medians need at least 3)")
-    parser.add_argument("--scenarios", default="p,3,4,7", help="which scenarios, e.g. p,1,3 (p: the peers)")
+    parser.add_argument("--scenarios", default="p,3,4,6,7", help="which scenarios, e.g. p,1,3 (p: the peers)")
     parser.add_argument("--compare-uvicorn", action="store_true", help="repeat fan-out and idle under uvicorn")
     parser.add_argument("--idle-connections", type=int, default=0, help="idle connections held (short: 1,950)")
     args = parser.parse_args()

@@ -71,13 +71,20 @@ return 0
 
 
 class RedisRateLimiter:
-    """Several processes: the window lives in Redis and is checked atomically by a Lua script."""
+    """Several processes: the window lives in Redis and is checked atomically by a Lua script.
+
+    Each thread checks on a connection it keeps (a second one for a batch's pipeline), from a private pool made
+    like `client`'s: redis-py's pool checkout and release around every command cost more CPU than the check itself
+    in a thread that sleeps between sends (bench/README.md), and connections held per thread must not starve the
+    shared pool's other users.
+    """
 
     def __init__(self, *, client: redis.Redis, prefix: str, limit: int, window_ms: int) -> None:
         self.limit = limit
         self.window_ms = window_ms
         self.prefix = prefix
-        self._client = client
+        self._pool = client.connection_pool
+        self._local = threading.local()
         # The script's name in Redis' script cache.
         self._sha = hashlib.sha1(_SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
 
@@ -86,18 +93,31 @@ class RedisRateLimiter:
         # directly: redis-py's Script in a pipeline asks SCRIPT EXISTS first, a second round trip per batch (inside
         # the batch's transaction). A Redis that does not know the script (restarted, flushed) refuses every
         # EVALSHA of the pipeline, so none of them counted: load it and run the batch again.
+        client = self._client()
         try:
-            waits = self._run(keys)
+            waits = self._run(client, keys)
         except redis.exceptions.NoScriptError:
-            self._client.script_load(_SLIDING_WINDOW)
-            waits = self._run(keys)
+            client.script_load(_SLIDING_WINDOW)
+            waits = self._run(client, keys)
         return [RateLimited(retry_after_ms=wait_ms) if wait_ms > 0 else None for wait_ms in waits]
 
-    def _run(self, keys: Sequence[tuple[int, int]]) -> list[int]:
-        pipeline = self._client.pipeline(transaction=False)
-        for user_id, room_id in keys:
-            key = f"{self.prefix}:rate:{user_id}:{room_id}"
-            pipeline.evalsha(self._sha, 1, key, self.window_ms, self.limit, uuid.uuid4().hex)
+    def _client(self) -> redis.Redis:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            pool = redis.ConnectionPool(connection_class=self._pool.connection_class, **self._pool.connection_kwargs)
+            client = self._local.client = redis.Redis(connection_pool=pool, single_connection_client=True)
+        return client
+
+    def _run(self, client: redis.Redis, keys: Sequence[tuple[int, int]]) -> list[int]:
+        arguments = [
+            (self._sha, 1, f"{self.prefix}:rate:{user_id}:{room_id}", self.window_ms, self.limit, uuid.uuid4().hex)
+            for user_id, room_id in keys
+        ]
+        if len(arguments) == 1:  # the usual case: a pipeline costs more than a plain command for one
+            return [int(client.evalsha(*arguments[0]))]
+        pipeline = client.pipeline(transaction=False)
+        for args in arguments:
+            pipeline.evalsha(*args)
         return [int(wait_ms) for wait_ms in pipeline.execute()]
 
 

@@ -1,6 +1,7 @@
 """The Redis rate limiter: one round trip per batch of sends, exact at the limit, and unaffected by a Redis that
 lost its script cache (restarted or flushed). On a private redis-server: flushing its scripts disturbs no one."""
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 import redis
 
+from chatbackend.errors import RateLimited
 from messaging.ratelimit import RedisRateLimiter
 
 
@@ -36,7 +38,8 @@ def limiter(client: redis.Redis, limit: int = 5) -> RedisRateLimiter:
 
 def test_a_batch_of_sends_is_checked_in_one_round_trip(client: redis.Redis) -> None:
     rates = limiter(client)
-    rates.hit_many([(1, 1)])  # the first call may load the script
+    rates.hit_many([(1, 1)])  # the first calls may load the script and connect: one key goes on the thread's
+    rates.hit_many([(3, 3), (4, 4)])  # own connection, a batch in a pipeline on a second one from its pool
     before = CountingConnection.sent
     assert rates.hit_many([(1, 1), (2, 1), (1, 2)]) == [None, None, None]
     assert CountingConnection.sent - before == 1  # EVALSHA x3 in one pipeline, no SCRIPT EXISTS before it
@@ -59,4 +62,20 @@ def test_a_redis_that_lost_its_scripts_still_counts_every_hit_once(client: redis
     client.script_flush()  # as after a Redis restart
     assert rates.hit_many([(5, 9), (5, 9)]) == [None, None]  # loaded again; the refused pipeline counted nothing
     refused = rates.hit_many([(5, 9)])[0]
+    assert refused is not None and refused.retry_after_ms > 0
+
+
+def test_threads_on_their_own_connections_share_one_window(client: redis.Redis) -> None:
+    rates = limiter(client, limit=4)
+    results: list[list[RateLimited | None]] = []
+
+    def send_twice() -> None:
+        results.append(rates.hit_many([(6, 6)]) + rates.hit_many([(6, 6)]))
+
+    for _ in range(2):  # one thread after the other: each opens its own connection
+        thread = threading.Thread(target=send_twice)
+        thread.start()
+        thread.join()
+    assert results == [[None, None], [None, None]]
+    refused = rates.hit_many([(6, 6)])[0]  # a third thread (this one): the window is full
     assert refused is not None and refused.retry_after_ms > 0
