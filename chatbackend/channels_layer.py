@@ -72,7 +72,7 @@ class PipelinedShardConnection(RedisSingleShardConnection):
             batch, self._outbox = self._outbox, []
             error: BaseException | None = None
             try:
-                await self._send([(channel, message) for channel, message, _ in batch])
+                await self._send(batch)
             except Exception as exc:
                 error = exc
             for _, _, sent in batch:
@@ -83,7 +83,7 @@ class PipelinedShardConnection(RedisSingleShardConnection):
                 else:
                     sent.set_exception(error)
 
-    async def _send(self, batch: list[tuple[str, bytes]]) -> None:
+    async def _send(self, batch: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         """Write a batch's PUBLISHes at once and read their replies, on a connection kept for publishing.
 
         Not through redis-py's client: its per-command machinery (pool checkout and release, the retry wrapper,
@@ -100,7 +100,8 @@ class PipelinedShardConnection(RedisSingleShardConnection):
         try:
             if not connection.is_connected:
                 await connection.connect()
-            connection._writer.writelines(connection.pack_commands([("PUBLISH", *item) for item in batch]))
+            commands = [("PUBLISH", channel, message) for channel, message, _ in batch]
+            connection._writer.writelines(connection.pack_commands(commands))
             await connection._writer.drain()
             for _ in batch:
                 await connection.read_response()
