@@ -153,8 +153,9 @@ def cursor_parameter(pattern: str) -> OpenApiParameter:
 
 LIMIT_PARAMETER = OpenApiParameter(
     "limit",
-    {"type": "integer", "minimum": 1},
-    description="Page size: 50 by default; more than 100 is served as 100.",
+    # Empty is the default too (chatbackend.validation.page_limit), as from a templated `?cursor=&limit=` URL.
+    {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": [""]}]},
+    description="Page size: 50 by default (absent or empty); more than 100 is served as 100.",
 )
 AFTER_PARAMETER = OpenApiParameter(
     "after",
